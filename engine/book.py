@@ -1,0 +1,244 @@
+"""One instrument's limit order book: price levels, FIFO queues, an id index, pending stops.
+
+Public types: :class:`Order`, :class:`Level`, :class:`Book`, :class:`InvariantError`.
+
+The book is a data structure only; matching rules live in :mod:`engine.matching` and command
+handling in :mod:`engine.core`. Complexity: adding or removing an order is O(log L) in the
+number of price levels L (a ``SortedDict``) and O(1) per order inside its level (an
+``OrderedDict`` keeps FIFO order and deletes by id); finding an order by id is O(1).
+Bid levels are keyed by the negated price, so index 0 of either side is its best level.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Iterator
+
+import msgspec
+from sortedcontainers import SortedDict, SortedList
+
+from engine.instruments import Instrument
+from engine.messages import Phase, Side, TimeInForce
+
+BUY = Side.BUY
+SELL = Side.SELL
+
+
+class InvariantError(RuntimeError):
+    """The book broke one of its own rules: a bug, never a client error."""
+
+
+class Order(msgspec.Struct, gc=False):
+    """A live order's mutable state; ``qty`` is the total ordered, ``leaves`` what is open.
+
+    ``visible`` is the displayed part of ``leaves`` while resting (an iceberg shows at most
+    ``peak``). A pending stop has a non-zero ``stop_price`` and sits in no level; when it
+    triggers, ``stop_price`` drops to 0 and it trades as a plain market or limit order.
+    """
+
+    order_id: int
+    participant: str
+    side: int
+    order_type: int
+    tif: int
+    price: int
+    qty: int
+    leaves: int
+    visible: int
+    peak: int
+    stp: int
+    post_only: bool
+    stop_price: int
+    expire_ts: int
+    filled: int = 0
+
+
+class Level:
+    """Orders resting at one price in time priority; ``qty`` is their displayed total."""
+
+    __slots__ = ("orders", "price", "qty")
+
+    def __init__(self, price: int) -> None:
+        self.price = price
+        self.qty = 0
+        self.orders: OrderedDict[int, Order] = OrderedDict()
+
+
+class Book:
+    """Bids, asks, pending stops and the id index of one instrument, plus its price state."""
+
+    def __init__(self, instrument: Instrument) -> None:
+        self.instrument = instrument
+        self.instrument_id = instrument.instrument_id
+        self.bids: SortedDict = SortedDict()
+        self.asks: SortedDict = SortedDict()
+        self.orders: dict[int, Order] = {}
+        self.stops_buy: SortedList = SortedList()
+        self.stops_sell: SortedList = SortedList()
+        self.gtd: SortedList = SortedList()
+        self.phase = Phase.CONTINUOUS
+        self.last_price = 0
+        self.reference_price = 0
+        self.band_low = 0
+        self.band_high = 0
+        self.set_reference_price(instrument.reference_price)
+
+    # -- price state --------------------------------------------------------------------
+
+    def set_reference_price(self, price: int) -> None:
+        """Centre the static band on ``price``; band edges are rounded inward to ticks."""
+        tick = self.instrument.tick_size
+        delta = price * self.instrument.band_bp // 10_000
+        self.reference_price = price
+        self.band_high = (price + delta) // tick * tick
+        self.band_low = max(tick, -(-(price - delta) // tick) * tick)
+
+    @property
+    def trigger_price(self) -> int:
+        """The price stops compare with: the last trade, or the reference before any trade."""
+        return self.last_price or self.reference_price
+
+    # -- resting orders -----------------------------------------------------------------
+
+    def side_levels(self, side: int) -> SortedDict:
+        return self.bids if side == BUY else self.asks
+
+    def rest(self, order: Order) -> Level:
+        """Append ``order`` to the back of its price level, creating the level if needed."""
+        levels, key = (self.bids, -order.price) if order.side == BUY else (self.asks, order.price)
+        level = levels.get(key)
+        if level is None:
+            level = levels[key] = Level(order.price)
+        level.orders[order.order_id] = order
+        level.qty += order.visible
+        self.orders[order.order_id] = order
+        if order.tif == TimeInForce.GTD:
+            self.gtd.add((order.expire_ts, order.order_id))
+        return level
+
+    def level_of(self, order: Order) -> Level:
+        if order.side == BUY:
+            return self.bids[-order.price]
+        return self.asks[order.price]
+
+    def unrest(self, order: Order) -> Level:
+        """Take a resting order out of its level (and the level out of the book if empty)."""
+        levels, key = (self.bids, -order.price) if order.side == BUY else (self.asks, order.price)
+        level = levels[key]
+        del level.orders[order.order_id]
+        level.qty -= order.visible
+        if not level.orders:
+            del levels[key]
+        del self.orders[order.order_id]
+        if order.tif == TimeInForce.GTD:
+            self.gtd.remove((order.expire_ts, order.order_id))
+        return level
+
+    # -- pending stops ------------------------------------------------------------------
+
+    def add_stop(self, order: Order) -> None:
+        stops = self.stops_buy if order.side == BUY else self.stops_sell
+        stops.add((order.stop_price, order.order_id))
+        self.orders[order.order_id] = order
+        if order.tif == TimeInForce.GTD:
+            self.gtd.add((order.expire_ts, order.order_id))
+
+    def remove_stop(self, order: Order) -> None:
+        stops = self.stops_buy if order.side == BUY else self.stops_sell
+        stops.remove((order.stop_price, order.order_id))
+        del self.orders[order.order_id]
+        if order.tif == TimeInForce.GTD:
+            self.gtd.remove((order.expire_ts, order.order_id))
+
+    def take_triggered_stops(self, low: int, high: int) -> list[Order]:
+        """Remove and return the stops that trades between ``low`` and ``high`` reached.
+
+        A buy stop triggers when a trade prints at or above its stop price, a sell stop at or
+        below. The orders leave the index too: they re-enter as new orders. O(k log n).
+        """
+        ids = []
+        buys = self.stops_buy
+        while buys and buys[0][0] <= high:
+            ids.append(buys.pop(0)[1])
+        sells = self.stops_sell
+        while sells and sells[-1][0] >= low:
+            ids.append(sells.pop()[1])
+        triggered = [self.orders.pop(oid) for oid in ids]
+        for order in triggered:
+            if order.tif == TimeInForce.GTD:
+                self.gtd.remove((order.expire_ts, order.order_id))
+        return triggered
+
+    # -- views --------------------------------------------------------------------------
+
+    def best_bid(self) -> int | None:
+        return self.bids.peekitem(0)[1].price if self.bids else None
+
+    def best_ask(self) -> int | None:
+        return self.asks.peekitem(0)[1].price if self.asks else None
+
+    def depth(self, side: int, levels: int | None = None) -> list[tuple[int, int, int]]:
+        """Displayed depth of one side, best first: ``(price, qty, order count)`` per level."""
+        book_side = self.side_levels(side)
+        chosen = book_side.values() if levels is None else book_side.values()[:levels]
+        return [(lv.price, lv.qty, len(lv.orders)) for lv in chosen]
+
+    def resting(self, side: int) -> Iterator[Order]:
+        """Resting orders of one side in priority order (best price first, then time)."""
+        for level in self.side_levels(side).values():
+            yield from level.orders.values()
+
+    def pending_stops(self) -> list[Order]:
+        """Pending stop orders, buys then sells, each in trigger order."""
+        return [self.orders[oid] for _, oid in self.stops_buy] + [
+            self.orders[oid] for _, oid in reversed(self.stops_sell)
+        ]
+
+    def state(self) -> tuple:
+        """Everything that decides future matching, in a canonical order, for fingerprints."""
+        return (
+            self.instrument_id,
+            int(self.phase),
+            self.reference_price,
+            self.last_price,
+            [list(level.orders.values()) for level in self.bids.values()],
+            [list(level.orders.values()) for level in self.asks.values()],
+            self.pending_stops(),
+        )
+
+    # -- invariants ---------------------------------------------------------------------
+
+    def check(self) -> None:
+        """Raise :class:`InvariantError` if the book is crossed or its indexes disagree."""
+        best_bid, best_ask = self.best_bid(), self.best_ask()
+        if best_bid is not None and best_ask is not None and best_bid >= best_ask:
+            raise InvariantError(f"{self.instrument_id}: crossed {best_bid} >= {best_ask}")
+        seen = 0
+        for side, levels, sign in ((BUY, self.bids, -1), (SELL, self.asks, 1)):
+            for key, level in levels.items():
+                if key != sign * level.price or not level.orders:
+                    raise InvariantError(f"{self.instrument_id}: bad level {level.price}")
+                if level.qty != sum(o.visible for o in level.orders.values()):
+                    raise InvariantError(f"{self.instrument_id}: level {level.price} qty drift")
+                for oid, order in level.orders.items():
+                    self._check_order(order, oid, side)
+                    if not 0 < order.visible <= order.leaves:
+                        raise InvariantError(f"order {oid}: visible {order.visible} out of range")
+                    if order.peak and order.visible > order.peak:
+                        raise InvariantError(f"order {oid}: visible above peak")
+                    seen += 1
+        for stops, side in ((self.stops_buy, BUY), (self.stops_sell, SELL)):
+            for _, oid in stops:
+                self._check_order(self.orders.get(oid), oid, side)
+                seen += 1
+        if seen != len(self.orders):
+            raise InvariantError(f"{self.instrument_id}: index {len(self.orders)} != {seen} live")
+        gtd = [(o.expire_ts, o.order_id) for o in self.orders.values() if o.tif == TimeInForce.GTD]
+        if sorted(gtd) != list(self.gtd):
+            raise InvariantError(f"{self.instrument_id}: GTD index drift")
+
+    def _check_order(self, order: Order | None, oid: int, side: int) -> None:
+        if order is None or self.orders.get(oid) is not order:
+            raise InvariantError(f"{self.instrument_id}: order {oid} missing from the index")
+        if order.side != side or order.leaves <= 0 or order.leaves != order.qty - order.filled:
+            raise InvariantError(f"order {oid}: side or quantities inconsistent")

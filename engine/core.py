@@ -1,0 +1,420 @@
+"""The deterministic core: one command in, a list of events out.
+
+Public type: :class:`Core`.
+
+``Core.apply(cmd, seq, ts)`` is a pure function of the core's state and the command: no clock,
+no randomness, no I/O. The sequencer hands in the sequence number and the time, and every
+event carries them, so replaying a journal of ``(seq, ts, cmd)`` rebuilds the same state and
+the same events; :meth:`Core.fingerprint` proves it. Client faults never raise: they become
+:class:`~engine.messages.OrderRejected` events and change nothing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable
+
+import msgspec
+
+from engine.book import Book, Order
+from engine.codes import Reason
+from engine.instruments import Instrument, instrument_problems
+from engine.matching import Matcher
+from engine.messages import (
+    AmendOrder,
+    AnyCommand,
+    CancelOrder,
+    DoneStatus,
+    EndTradingDay,
+    Event,
+    ExpireOrders,
+    InstrumentListed,
+    ListInstrument,
+    MassCancel,
+    NewOrder,
+    OrderAccepted,
+    OrderAmended,
+    OrderDone,
+    OrderRejected,
+    Phase,
+    PhaseChanged,
+    ReferencePriceChanged,
+    Request,
+    SetPhase,
+    SetReferencePrice,
+    Side,
+    TimeInForce,
+)
+from engine.validation import check_amend, check_new_order
+
+BUY = Side.BUY
+CONTINUOUS = Phase.CONTINUOUS
+NEW = Request.NEW
+_encode = msgspec.msgpack.Encoder().encode
+
+
+class Core:
+    """All books of one engine shard, the matcher and the id counters."""
+
+    def __init__(self, instruments: Iterable[Instrument] = ()) -> None:
+        self.books: dict[str, Book] = {}
+        self.matcher = Matcher()
+        self.last_order_id = 0
+        self.last_seq = 0
+        for instrument in instruments:
+            problems = instrument_problems(instrument)
+            if problems:
+                raise ValueError(f"{instrument.instrument_id}: {'; '.join(problems)}")
+            self.books[instrument.instrument_id] = Book(instrument)
+        self._handlers = {
+            NewOrder: self._new_order,
+            CancelOrder: self._cancel,
+            AmendOrder: self._amend,
+            MassCancel: self._mass_cancel,
+            ExpireOrders: self._expire_orders,
+            EndTradingDay: self._end_trading_day,
+            ListInstrument: self._list_instrument,
+            SetPhase: self._set_phase,
+            SetReferencePrice: self._set_reference_price,
+        }
+
+    # -- the one entry point ------------------------------------------------------------
+
+    def apply(self, cmd: AnyCommand, seq: int, ts: int) -> list[Event]:
+        """Apply one sequenced command; return the events it caused, in order."""
+        out: list[Event] = []
+        self._handlers[type(cmd)](cmd, seq, ts, out)
+        self.last_seq = seq
+        return out
+
+    # -- reads --------------------------------------------------------------------------
+
+    @property
+    def instruments(self) -> list[Instrument]:
+        return [book.instrument for book in self.books.values()]
+
+    def book(self, instrument_id: str) -> Book:
+        return self.books[instrument_id]
+
+    def fingerprint(self) -> str:
+        """SHA-256 over every book (hidden iceberg quantity and pending stops included),
+        the phases and prices, and the id counters: equal fingerprints, equal markets."""
+        state = (
+            self.last_seq,
+            self.last_order_id,
+            self.matcher.last_trade_id,
+            [self.books[key].state() for key in sorted(self.books)],
+        )
+        return hashlib.sha256(_encode(state)).hexdigest()
+
+    def check(self) -> None:
+        """Raise :class:`~engine.book.InvariantError` if any book broke an invariant."""
+        for book in self.books.values():
+            book.check()
+
+    # -- orders -------------------------------------------------------------------------
+
+    def _reject(self, cmd, request: Request, reason: Reason, seq: int, ts: int, out: list):
+        out.append(
+            OrderRejected(
+                seq,
+                ts,
+                getattr(cmd, "instrument", None) or "",
+                getattr(cmd, "order_id", 0),
+                getattr(cmd, "participant", ""),
+                request,
+                reason,
+            )
+        )
+
+    def _new_order(self, cmd: NewOrder, seq: int, ts: int, out: list) -> None:
+        book = self.books.get(cmd.instrument)
+        if book is None:
+            return self._reject(cmd, NEW, Reason.UNKNOWN_INSTRUMENT, seq, ts, out)
+        if cmd.order_id <= self.last_order_id:
+            return self._reject(cmd, NEW, Reason.DUPLICATE_ORDER_ID, seq, ts, out)
+        reason = check_new_order(book, cmd, ts)
+        if reason:
+            return self._reject(cmd, NEW, reason, seq, ts, out)
+        price = cmd.price
+        stop = cmd.stop_price
+        if cmd.post_only and self.matcher.crosses(book, cmd.side, price):
+            return self._reject(cmd, NEW, Reason.POST_ONLY_WOULD_TAKE, seq, ts, out)
+        self.last_order_id = cmd.order_id
+        order = Order(
+            cmd.order_id,
+            cmd.participant,
+            cmd.side,
+            cmd.order_type,
+            cmd.tif,
+            price,
+            cmd.qty,
+            cmd.qty,
+            0,
+            cmd.display_qty,
+            cmd.stp,
+            cmd.post_only,
+            stop,
+            cmd.expire_ts,
+        )
+        out.append(
+            OrderAccepted(
+                seq,
+                ts,
+                cmd.instrument,
+                cmd.order_id,
+                cmd.participant,
+                cmd.side,
+                cmd.order_type,
+                cmd.tif,
+                price,
+                cmd.qty,
+                stop,
+                cmd.display_qty,
+            )
+        )
+        if stop:
+            book.add_stop(order)
+            return None
+        matcher = self.matcher
+        matcher.execute(book, order, seq, ts, out, cmd.min_qty)
+        matcher.release_stops(book, seq, ts, out)
+        return None
+
+    def _live_order(self, cmd, request: Request, seq: int, ts: int, out: list):
+        """The book and order a cancel or amend names, or None after rejecting it."""
+        book = self.books.get(cmd.instrument)
+        if book is None:
+            self._reject(cmd, request, Reason.UNKNOWN_INSTRUMENT, seq, ts, out)
+            return None
+        order = book.orders.get(cmd.order_id)
+        if order is None:
+            known = 0 < cmd.order_id <= self.last_order_id
+            reason = Reason.ORDER_NOT_LIVE if known else Reason.UNKNOWN_ORDER
+            self._reject(cmd, request, reason, seq, ts, out)
+            return None
+        if order.participant != cmd.participant:
+            self._reject(cmd, request, Reason.NOT_ORDER_OWNER, seq, ts, out)
+            return None
+        return book, order
+
+    def _cancel(self, cmd: CancelOrder, seq: int, ts: int, out: list) -> None:
+        found = self._live_order(cmd, Request.CANCEL, seq, ts, out)
+        if found:
+            book, order = found
+            self._remove(
+                book, order, DoneStatus.CANCELLED, Reason.CANCELLED_BY_PARTICIPANT, seq, ts, out
+            )
+
+    def _remove(
+        self,
+        book: Book,
+        order: Order,
+        status: DoneStatus,
+        reason: Reason,
+        seq: int,
+        ts: int,
+        out: list,
+    ) -> None:
+        """Take a live order out of the market and report it (and its level) changed."""
+        out.append(
+            OrderDone(
+                seq,
+                ts,
+                book.instrument_id,
+                order.order_id,
+                order.participant,
+                status,
+                reason,
+                order.leaves,
+            )
+        )
+        if order.stop_price:
+            book.remove_stop(order)
+        else:
+            level = book.unrest(order)
+            out.append(self.matcher.level_event(book, order.side, level, seq, ts))
+
+    def _amend(self, cmd: AmendOrder, seq: int, ts: int, out: list) -> None:
+        found = self._live_order(cmd, Request.AMEND, seq, ts, out)
+        if not found:
+            return
+        book, order = found
+        reason = check_amend(book, order, cmd)
+        if (
+            not reason
+            and order.post_only
+            and cmd.price != order.price
+            and self.matcher.crosses(book, order.side, cmd.price)
+        ):
+            reason = Reason.POST_ONLY_WOULD_TAKE
+        if reason:
+            self._reject(cmd, Request.AMEND, reason, seq, ts, out)
+            return
+        leaves = cmd.qty - order.filled
+        keeps_priority = cmd.price == order.price and leaves < order.leaves
+        if order.stop_price or keeps_priority:
+            self._amend_in_place(book, order, cmd.price, cmd.qty, seq, ts, out)
+            return
+        level = book.unrest(order)
+        out.append(self.matcher.level_event(book, order.side, level, seq, ts))
+        order.price, order.qty, order.leaves = cmd.price, cmd.qty, leaves
+        out.append(
+            OrderAmended(
+                seq,
+                ts,
+                book.instrument_id,
+                order.order_id,
+                order.participant,
+                order.price,
+                leaves,
+                False,
+                Reason.NONE,
+            )
+        )
+        self.matcher.execute(book, order, seq, ts, out)
+        self.matcher.release_stops(book, seq, ts, out)
+
+    def _amend_in_place(
+        self, book: Book, order: Order, price: int, qty: int, seq: int, ts: int, out: list
+    ) -> None:
+        """Shrink a resting order, or change a pending stop: time priority is kept."""
+        leaves = qty - order.filled
+        if order.stop_price:
+            order.price, order.qty, order.leaves = price, qty, leaves
+        else:
+            level = book.level_of(order)
+            shown = min(order.visible, leaves)
+            level.qty -= order.visible - shown
+            order.visible, order.qty, order.leaves = shown, qty, leaves
+        out.append(
+            OrderAmended(
+                seq,
+                ts,
+                book.instrument_id,
+                order.order_id,
+                order.participant,
+                order.price,
+                leaves,
+                True,
+                Reason.NONE,
+            )
+        )
+        if not order.stop_price:
+            out.append(self.matcher.level_event(book, order.side, level, seq, ts))
+
+    def _mass_cancel(self, cmd: MassCancel, seq: int, ts: int, out: list) -> None:
+        if cmd.instrument is not None and cmd.instrument not in self.books:
+            self._reject(cmd, Request.MASS_CANCEL, Reason.UNKNOWN_INSTRUMENT, seq, ts, out)
+            return
+        books = [self.books[cmd.instrument]] if cmd.instrument else self.books.values()
+        for book in books:
+            doomed = [
+                o
+                for o in book.orders.values()
+                if o.participant == cmd.participant and (cmd.side is None or o.side == cmd.side)
+            ]
+            self._remove_all(
+                book, doomed, DoneStatus.CANCELLED, Reason.MASS_CANCELLED, seq, ts, out
+            )
+
+    def _remove_all(
+        self,
+        book: Book,
+        orders: list[Order],
+        status: DoneStatus,
+        reason: Reason,
+        seq: int,
+        ts: int,
+        out: list,
+    ) -> None:
+        """Remove many orders in id order, reporting each touched level once at the end."""
+        touched = {}
+        for order in sorted(orders, key=_order_id):
+            out.append(
+                OrderDone(
+                    seq,
+                    ts,
+                    book.instrument_id,
+                    order.order_id,
+                    order.participant,
+                    status,
+                    reason,
+                    order.leaves,
+                )
+            )
+            if order.stop_price:
+                book.remove_stop(order)
+            else:
+                touched[(order.side, order.price)] = book.unrest(order)
+        for (side, _), level in sorted(touched.items(), key=_level_key):
+            out.append(self.matcher.level_event(book, side, level, seq, ts))
+
+    # -- calendar -----------------------------------------------------------------------
+
+    def _expire_orders(self, cmd: ExpireOrders, seq: int, ts: int, out: list) -> None:
+        for book in self.books.values():
+            self._expire_due(book, ts, seq, out)
+
+    def _expire_due(self, book: Book, ts: int, seq: int, out: list) -> None:
+        due = [book.orders[oid] for expire_ts, oid in book.gtd if expire_ts <= ts]
+        self._remove_all(book, due, DoneStatus.EXPIRED, Reason.EXPIRED_GTD, seq, ts, out)
+
+    def _end_trading_day(self, cmd: EndTradingDay, seq: int, ts: int, out: list) -> None:
+        if cmd.instrument is not None and cmd.instrument not in self.books:
+            self._reject(cmd, Request.ADMIN, Reason.UNKNOWN_INSTRUMENT, seq, ts, out)
+            return
+        books = [self.books[cmd.instrument]] if cmd.instrument else self.books.values()
+        for book in books:
+            self._expire_due(book, ts, seq, out)
+            day = [o for o in book.orders.values() if o.tif == TimeInForce.DAY]
+            self._remove_all(book, day, DoneStatus.EXPIRED, Reason.EXPIRED_END_OF_DAY, seq, ts, out)
+
+    # -- operator -----------------------------------------------------------------------
+
+    def _list_instrument(self, cmd: ListInstrument, seq: int, ts: int, out: list) -> None:
+        instrument = cmd.instrument
+        if instrument.instrument_id in self.books:
+            reason = Reason.INSTRUMENT_EXISTS
+        elif instrument_problems(instrument):
+            reason = Reason.INVALID_INSTRUMENT
+        else:
+            self.books[instrument.instrument_id] = Book(instrument)
+            out.append(InstrumentListed(seq, ts, instrument))
+            return
+        out.append(OrderRejected(seq, ts, instrument.instrument_id, 0, "", Request.ADMIN, reason))
+
+    def _set_phase(self, cmd: SetPhase, seq: int, ts: int, out: list) -> None:
+        book = self.books.get(cmd.instrument)
+        if book is None:
+            self._reject(cmd, Request.ADMIN, Reason.UNKNOWN_INSTRUMENT, seq, ts, out)
+            return
+        book.phase = cmd.phase
+        out.append(PhaseChanged(seq, ts, cmd.instrument, cmd.phase))
+
+    def _set_reference_price(self, cmd: SetReferencePrice, seq: int, ts: int, out: list) -> None:
+        book = self.books.get(cmd.instrument)
+        if book is None:
+            reason = Reason.UNKNOWN_INSTRUMENT
+        elif cmd.price <= 0:
+            reason = Reason.INVALID_PRICE
+        elif cmd.price % book.instrument.tick_size:
+            reason = Reason.PRICE_OFF_TICK
+        else:
+            book.set_reference_price(cmd.price)
+            out.append(
+                ReferencePriceChanged(
+                    seq, ts, cmd.instrument, book.reference_price, book.band_low, book.band_high
+                )
+            )
+            return
+        self._reject(cmd, Request.ADMIN, reason, seq, ts, out)
+
+
+def _order_id(order: Order) -> int:
+    return order.order_id
+
+
+def _level_key(item: tuple) -> tuple:
+    (side, price), _ = item
+    return (side, price)

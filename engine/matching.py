@@ -1,0 +1,338 @@
+"""Continuous matching: price-time priority, self-trade prevention, icebergs and stops.
+
+Public type: :class:`Matcher`.
+
+An accepted order sweeps the opposite side best price first, oldest first within a price,
+no further than its limit (a market order's limit is the edge of the price band: a protected
+market order). A maker iceberg whose displayed peak is used up shows a new peak at the back
+of its level, so hidden quantity trades only after everything displayed at that price.
+
+Stops are released inside the command whose trades reach them, in this documented order:
+after the incoming order has finished, every stop that any of its trades reached (a buy stop
+by a trade at or above its stop price, a sell stop at or below) joins a queue ordered by order
+id, that is by acceptance; the queue releases one stop at a time as a market or limit order,
+and stops reached by that order's trades join the queue; the command ends when it is empty.
+"""
+
+from __future__ import annotations
+
+import heapq
+
+from engine.book import Book, Level, Order
+from engine.codes import Reason
+from engine.messages import (
+    BookLevelChanged,
+    DoneStatus,
+    OrderAmended,
+    OrderDone,
+    Side,
+    StopTriggered,
+    StpMode,
+    TimeInForce,
+    Trade,
+)
+
+BUY = Side.BUY
+SELL = Side.SELL
+FILLED = DoneStatus.FILLED
+CANCELLED = DoneStatus.CANCELLED
+IOC = TimeInForce.IOC
+FOK = TimeInForce.FOK
+STP_NONE = StpMode.NONE
+CANCEL_TAKER = StpMode.CANCEL_TAKER
+CANCEL_MAKER = StpMode.CANCEL_MAKER
+CANCEL_BOTH = StpMode.CANCEL_BOTH
+SELF_TRADE = Reason.SELF_TRADE_PREVENTED
+
+
+class Matcher:
+    """Matches orders against a book and numbers the trades; one per core."""
+
+    def __init__(self) -> None:
+        self.last_trade_id = 0
+        self._low = 0
+        self._high = 0
+
+    # -- entry --------------------------------------------------------------------------
+
+    def execute(self, book: Book, order: Order, seq: int, ts: int, out: list, min_qty: int = 0):
+        """Match an accepted order, then rest it or end it; append what happened to ``out``."""
+        buy = order.side == BUY
+        limit = order.price or (book.band_high if buy else book.band_low)
+        needed = order.leaves if order.tif == FOK else min_qty
+        if needed and self.executable_qty(book, order, limit, needed) < needed:
+            reason = Reason.FOK_NOT_FILLED if order.tif == FOK else Reason.MIN_QTY_NOT_MET
+            out.append(self._done(book, order, seq, ts, CANCELLED, reason))
+            return
+        stopped = self._sweep(book, order, limit, seq, ts, out)
+        if order.leaves == 0:
+            out.append(self._done(book, order, seq, ts, FILLED, Reason.NONE))
+        elif stopped:
+            out.append(self._done(book, order, seq, ts, CANCELLED, SELF_TRADE))
+        elif order.price == 0:
+            opposite = book.asks if buy else book.bids
+            reason = Reason.MARKET_PROTECTION if opposite else Reason.MARKET_NO_LIQUIDITY
+            out.append(self._done(book, order, seq, ts, CANCELLED, reason))
+        elif order.tif == IOC or order.tif == FOK:
+            reason = Reason.IOC_REMAINDER if order.tif == IOC else Reason.FOK_NOT_FILLED
+            out.append(self._done(book, order, seq, ts, CANCELLED, reason))
+        else:
+            order.visible = min(order.peak, order.leaves) if order.peak else order.leaves
+            level = book.rest(order)
+            out.append(self.level_event(book, order.side, level, seq, ts))
+
+    def release_stops(self, book: Book, seq: int, ts: int, out: list) -> None:
+        """Release the stops this command's trades reached, in acceptance order (see module)."""
+        if not self._high:
+            return
+        queue: list[tuple[int, Order]] = []
+        while True:
+            if self._high and (book.stops_buy or book.stops_sell):
+                for order in book.take_triggered_stops(self._low, self._high):
+                    heapq.heappush(queue, (order.order_id, order))
+            self._low = self._high = 0
+            if not queue:
+                return
+            _, order = heapq.heappop(queue)
+            order.stop_price = 0
+            out.append(
+                StopTriggered(
+                    seq, ts, book.instrument_id, order.order_id, order.participant, book.last_price
+                )
+            )
+            if order.price and not book.band_low <= order.price <= book.band_high:
+                reason = Reason.PRICE_OUTSIDE_BAND
+                out.append(self._done(book, order, seq, ts, CANCELLED, reason))
+            else:
+                self.execute(book, order, seq, ts, out)
+
+    # -- queries ------------------------------------------------------------------------
+
+    @staticmethod
+    def crosses(book: Book, side: int, price: int) -> bool:
+        """Would a limit order at ``price`` on ``side`` take liquidity now?"""
+        return Matcher._crosses(book, side == BUY, price)
+
+    @staticmethod
+    def _crosses(book: Book, buy: bool, limit: int) -> bool:
+        if buy:
+            return bool(book.asks) and book.asks.peekitem(0)[0] <= limit
+        return bool(book.bids) and -book.bids.peekitem(0)[0] >= limit
+
+    @staticmethod
+    def executable_qty(book: Book, taker: Order, limit: int, needed: int) -> int:
+        """Quantity the taker could fill at once within ``limit``, counting hidden quantity.
+
+        Stops counting at ``needed``. Own orders never fill under self-trade prevention: they
+        are skipped (cancel maker, decrement) or end the count (cancel taker, cancel both).
+        """
+        buy = taker.side == BUY
+        levels = book.asks if buy else book.bids
+        key_limit = limit if buy else -limit
+        me, stp = taker.participant, taker.stp
+        total = 0
+        for key, level in levels.items():
+            if key > key_limit:
+                break
+            for maker in level.orders.values():
+                if stp and maker.participant == me:
+                    if stp in (CANCEL_TAKER, CANCEL_BOTH):
+                        return total
+                    continue
+                total += maker.leaves
+                if total >= needed:
+                    return total
+        return total
+
+    # -- the sweep ----------------------------------------------------------------------
+
+    def _sweep(self, book: Book, taker: Order, limit: int, seq: int, ts: int, out: list) -> bool:
+        """Take liquidity up to ``limit``; True if self-trade prevention ended the taker."""
+        buy = taker.side == BUY
+        levels = book.asks if buy else book.bids
+        key_limit = limit if buy else -limit
+        instrument = book.instrument_id
+        aggressor = taker.side
+        maker_side = SELL if buy else BUY
+        me = taker.participant
+        stp = taker.stp
+        append = out.append
+        trade_id = self.last_trade_id
+        stopped = False
+        price = 0
+        while levels:
+            key, level = levels.peekitem(0)
+            if key > key_limit:
+                break
+            price = level.price
+            orders = level.orders
+            shown, count = level.qty, len(orders)
+            while orders:
+                maker = orders[next(iter(orders))]
+                if stp and maker.participant == me:
+                    stopped = self._prevent_self_trade(book, level, taker, maker, seq, ts, out)
+                    if stopped or not taker.leaves:
+                        break
+                    continue
+                qty = taker.leaves if taker.leaves < maker.visible else maker.visible
+                maker.visible -= qty
+                maker.leaves -= qty
+                maker.filled += qty
+                taker.leaves -= qty
+                taker.filled += qty
+                level.qty -= qty
+                trade_id += 1
+                if buy:
+                    append(
+                        Trade(
+                            seq,
+                            ts,
+                            instrument,
+                            trade_id,
+                            price,
+                            qty,
+                            aggressor,
+                            taker.order_id,
+                            maker.order_id,
+                            me,
+                            maker.participant,
+                            taker.leaves,
+                            maker.leaves,
+                        )
+                    )
+                else:
+                    append(
+                        Trade(
+                            seq,
+                            ts,
+                            instrument,
+                            trade_id,
+                            price,
+                            qty,
+                            aggressor,
+                            maker.order_id,
+                            taker.order_id,
+                            maker.participant,
+                            me,
+                            maker.leaves,
+                            taker.leaves,
+                        )
+                    )
+                if not maker.leaves:
+                    del orders[maker.order_id]
+                    del book.orders[maker.order_id]
+                    if maker.tif == TimeInForce.GTD:
+                        book.gtd.remove((maker.expire_ts, maker.order_id))
+                    append(
+                        OrderDone(
+                            seq,
+                            ts,
+                            instrument,
+                            maker.order_id,
+                            maker.participant,
+                            FILLED,
+                            Reason.NONE,
+                            0,
+                        )
+                    )
+                elif not maker.visible:
+                    maker.visible = maker.peak if maker.peak < maker.leaves else maker.leaves
+                    level.qty += maker.visible
+                    orders.move_to_end(maker.order_id)
+                if not taker.leaves:
+                    break
+            if trade_id != self.last_trade_id:
+                book.last_price = price
+                if not self._high:
+                    self._low = self._high = price
+                elif price > self._high:
+                    self._high = price
+                elif price < self._low:
+                    self._low = price
+            if level.qty != shown or len(orders) != count:
+                append(
+                    BookLevelChanged(seq, ts, instrument, maker_side, price, level.qty, len(orders))
+                )
+            if not orders:
+                del levels[key]
+            self.last_trade_id = trade_id
+            if stopped or not taker.leaves:
+                break
+        self.last_trade_id = trade_id
+        return stopped
+
+    def _prevent_self_trade(
+        self, book: Book, level: Level, taker: Order, maker: Order, seq: int, ts: int, out: list
+    ) -> bool:
+        """Apply the taker's self-trade mode to one own maker; True if the taker must end."""
+        mode = taker.stp
+        if mode == CANCEL_TAKER:
+            return True
+        if mode in (CANCEL_MAKER, CANCEL_BOTH):
+            out.append(self._done(book, maker, seq, ts, CANCELLED, SELF_TRADE))
+            self._remove_from_level(book, level, maker)
+            return mode == CANCEL_BOTH
+        qty = min(taker.leaves, maker.leaves)  # DECREMENT
+        taker.leaves -= qty
+        taker.qty -= qty
+        maker.leaves -= qty
+        maker.qty -= qty
+        if maker.leaves:
+            shown = min(maker.visible, maker.leaves)
+            level.qty -= maker.visible - shown
+            maker.visible = shown
+            out.append(self._amended(book, maker, seq, ts))
+        else:
+            maker.leaves = qty  # report what was open when it ended
+            out.append(self._done(book, maker, seq, ts, CANCELLED, SELF_TRADE))
+            maker.leaves = 0
+            self._remove_from_level(book, level, maker)
+        if taker.leaves:
+            out.append(self._amended(book, taker, seq, ts))
+            return False
+        taker.leaves = qty
+        return True
+
+    @staticmethod
+    def _remove_from_level(book: Book, level: Level, order: Order) -> None:
+        """Drop an order from a level being swept (the sweep deletes the level when empty)."""
+        del level.orders[order.order_id]
+        level.qty -= order.visible
+        del book.orders[order.order_id]
+        if order.tif == TimeInForce.GTD:
+            book.gtd.remove((order.expire_ts, order.order_id))
+
+    # -- events -------------------------------------------------------------------------
+
+    @staticmethod
+    def _done(book: Book, order: Order, seq: int, ts: int, status, reason) -> OrderDone:
+        return OrderDone(
+            seq,
+            ts,
+            book.instrument_id,
+            order.order_id,
+            order.participant,
+            status,
+            reason,
+            order.leaves,
+        )
+
+    @staticmethod
+    def _amended(book: Book, order: Order, seq: int, ts: int) -> OrderAmended:
+        return OrderAmended(
+            seq,
+            ts,
+            book.instrument_id,
+            order.order_id,
+            order.participant,
+            order.price,
+            order.leaves,
+            True,
+            SELF_TRADE,
+        )
+
+    @staticmethod
+    def level_event(book: Book, side: int, level: Level, seq: int, ts: int) -> BookLevelChanged:
+        return BookLevelChanged(
+            seq, ts, book.instrument_id, side, level.price, level.qty, len(level.orders)
+        )

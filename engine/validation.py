@@ -1,0 +1,116 @@
+"""Order validation: every rule a new order or an amend must pass before it touches a book.
+
+Public functions: :func:`check_new_order`, :func:`check_amend`. Each returns the first
+:class:`~engine.codes.Reason` that applies, or ``Reason.NONE``. Checks run cheapest and most
+fundamental first (phase, quantity, price), so the reason a client sees is the root cause.
+"""
+
+from __future__ import annotations
+
+from engine.book import Book, Order
+from engine.codes import Reason
+from engine.messages import AmendOrder, NewOrder, OrderType, Phase, Side, TimeInForce
+
+OK = Reason.NONE
+LIMIT = OrderType.LIMIT
+STOP = OrderType.STOP
+STOP_LIMIT = OrderType.STOP_LIMIT
+MARKET = OrderType.MARKET
+GTD = TimeInForce.GTD
+IMMEDIATE = (TimeInForce.IOC, TimeInForce.FOK)
+
+
+def _phase_reason(book: Book) -> Reason:
+    phase = book.phase
+    if phase == Phase.CONTINUOUS:
+        return OK
+    return Reason.INSTRUMENT_HALTED if phase == Phase.HALTED else Reason.MARKET_CLOSED
+
+
+def _price_reason(book: Book, price: int) -> Reason:
+    """A limit price must be positive, on the tick and inside the static band."""
+    if price <= 0:
+        return Reason.INVALID_PRICE
+    if price % book.instrument.tick_size:
+        return Reason.PRICE_OFF_TICK
+    if not book.band_low <= price <= book.band_high:
+        return Reason.PRICE_OUTSIDE_BAND
+    return OK
+
+
+def _lots_reason(book: Book, qty: int) -> bool:
+    return qty <= 0 or qty % book.instrument.lot_size != 0
+
+
+def check_new_order(book: Book, cmd: NewOrder, ts: int) -> Reason:
+    """The first rule ``cmd`` breaks in ``book`` at time ``ts``, or ``Reason.NONE``."""
+    reason = _phase_reason(book)
+    if reason:
+        return reason
+    lot = book.instrument.lot_size
+    if _lots_reason(book, cmd.qty):
+        return Reason.QTY_NOT_LOT_MULTIPLE
+    order_type = cmd.order_type
+    if order_type in (LIMIT, STOP_LIMIT):
+        reason = _price_reason(book, cmd.price)
+        if reason:
+            return reason
+    elif cmd.price != 0:
+        return Reason.INVALID_PRICE
+    elif cmd.post_only or cmd.display_qty:
+        return Reason.INVALID_ORDER_COMBINATION
+    if order_type in (STOP, STOP_LIMIT):
+        reason = _stop_reason(book, cmd)
+        if reason:
+            return reason
+    elif cmd.stop_price:
+        return Reason.INVALID_ORDER_COMBINATION
+    tif = cmd.tif
+    if (tif == GTD) != (cmd.expire_ts != 0) or (tif == GTD and cmd.expire_ts <= ts):
+        return Reason.INVALID_EXPIRY
+    if cmd.post_only and (tif in IMMEDIATE or order_type != LIMIT):
+        return Reason.INVALID_ORDER_COMBINATION
+    if cmd.display_qty:
+        if tif in IMMEDIATE:
+            return Reason.INVALID_ORDER_COMBINATION
+        if not 0 < cmd.display_qty < cmd.qty or cmd.display_qty % lot:
+            return Reason.INVALID_DISPLAY_QTY
+    if cmd.min_qty and (not 0 < cmd.min_qty <= cmd.qty or cmd.min_qty % lot):
+        return Reason.INVALID_MIN_QTY
+    return OK
+
+
+def _stop_reason(book: Book, cmd: NewOrder) -> Reason:
+    """A stop price must be on the tick, in the band and not yet reached by the last trade."""
+    stop = cmd.stop_price
+    if stop <= 0:
+        return Reason.INVALID_STOP_PRICE
+    if stop % book.instrument.tick_size:
+        return Reason.PRICE_OFF_TICK
+    if not book.band_low <= stop <= book.band_high:
+        return Reason.PRICE_OUTSIDE_BAND
+    last = book.trigger_price
+    if (stop <= last) if cmd.side == Side.BUY else (stop >= last):
+        return Reason.INVALID_STOP_PRICE
+    return OK
+
+
+def check_amend(book: Book, order: Order, cmd: AmendOrder) -> Reason:
+    """The first rule an amend of live ``order`` to ``cmd``'s price and quantity breaks."""
+    reason = _phase_reason(book)
+    if reason:
+        return reason
+    if _lots_reason(book, cmd.qty):
+        return Reason.QTY_NOT_LOT_MULTIPLE
+    if order.price == 0:  # a pending stop that becomes a market order has no price to change
+        if cmd.price != 0:
+            return Reason.INVALID_PRICE
+    else:
+        reason = _price_reason(book, cmd.price)
+        if reason:
+            return reason
+    if cmd.qty <= order.filled:
+        return Reason.AMEND_BELOW_FILLED
+    if cmd.qty == order.qty and cmd.price == order.price:
+        return Reason.AMEND_NO_CHANGE
+    return OK
