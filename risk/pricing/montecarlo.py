@@ -134,7 +134,7 @@ def _block(
     t: NDArray[np.float64],
     hazard: float,
 ) -> NDArray[np.float64]:
-    """One block of n paths (n even), all in place on a single (n x steps) array."""
+    """One block of n paths (n even): one (n x steps) array, transformed in place."""
     half = n // 2
     x = np.empty((n, t.size))
     z = rng.standard_normal((half, t.size))
@@ -143,11 +143,28 @@ def _block(
     np.negative(x[:half], out=x[half:])  # antithetic
     x += offset  # ln(R_i weight_i)
     np.exp(x, out=x)
-    np.cumsum(x, axis=1, out=x)  # x[p, i] = sum of paid weights up to step i
     if hazard == 0.0:
-        return x[:, -1].copy()
+        return x.sum(axis=1)
     u = rng.random(half)
     with np.errstate(divide="ignore"):  # u == 0 gives tau = inf: never invalidated
         tau = -np.log(np.concatenate([u, 1.0 - u])) / hazard
     paid = np.searchsorted(t, tau, side="left")  # number of t_i < tau
-    return np.where(paid > 0, x[np.arange(n), paid - 1], 0.0)
+    return _row_prefix_sums(x, paid)
+
+
+def _row_prefix_sums(x: NDArray[np.float64], count: NDArray[np.intp]) -> NDArray[np.float64]:
+    """sum(x[p, :count[p]]) for every row p, in one pass (a row cumsum is ~10x slower).
+
+    ``add.reduceat`` sums the flat array between consecutive indices; the indices alternate row
+    start and row start + count, and the odd segments (the unpaid tails) are discarded.
+    """
+    n, steps = x.shape
+    starts = np.arange(n) * steps
+    bounds = np.empty(2 * n, np.intp)
+    bounds[0::2] = starts
+    bounds[1::2] = starts + count
+    bounds[-1] = starts[-1]  # would point past the end; the last row is summed below
+    sums = np.add.reduceat(x.ravel(), bounds)[0::2]
+    sums[-1] = x[-1, : count[-1]].sum()
+    sums[count == 0] = 0.0  # reduceat yields x[start] for an empty segment
+    return sums

@@ -208,6 +208,32 @@ def test_size_is_bound_by_the_sth_not_the_proof() -> None:
     assert not verify_inclusion(leaf, 0, 4, proof, ROOTS_70[4])
 
 
+def test_proof_cannot_be_reread_for_the_right_subtree() -> None:
+    """A path ending in the left subtree's root must not pass as a proof in the right subtree.
+
+    Dropping the "if sn is 0, fail" step of RFC 9162 §2.1.3.2 (4a) / §2.1.4.2 (6a) would
+    accept these against the same signed root.
+    """
+    for n in range(2, SMALL + 1):
+        k, root = _split(n), ROOTS_70[n]
+        for i in range(k, n):
+            proof = LOG_70.inclusion_proof(i, n)
+            assert not verify_inclusion(leaf_hash(DATA_70[i]), i - k, n - k, proof, root)
+        for m in range(k + 1, n):
+            proof = LOG_70.consistency_proof(m, n)
+            assert not verify_consistency(m - k, n - k, ROOTS_70[m], root, proof)
+
+
+def test_consistency_proof_cannot_claim_a_taller_tree() -> None:
+    """The final "sn is 0" check of RFC 9162 §2.1.4.2 (7): the proof must reach the top."""
+    for n in range(2, SMALL + 1):
+        taller = 1 << (n - 1).bit_length()  # sizes above this need one more level
+        for m in range(1, n):
+            proof = LOG_70.consistency_proof(m, n)
+            for n2 in (taller + 1, 2 * taller, 70):
+                assert not verify_consistency(m, n2, ROOTS_70[m], ROOTS_70[n], proof)
+
+
 def test_inclusion_rejects_impossible_index_or_size() -> None:
     leaf = leaf_hash(DATA_70[0])
     assert not verify_inclusion(leaf, 0, 0, [], EMPTY_ROOT)
@@ -242,6 +268,7 @@ def test_consistency_edge_sizes() -> None:
     r4, r5 = ROOTS_70[4], ROOTS_70[5]
     assert verify_consistency(4, 4, r4, r4, [])
     assert not verify_consistency(4, 4, r4, r5, [])
+    assert not verify_consistency(4, 5, r4, r4, [])  # two sizes signed with one root
     assert not verify_consistency(4, 4, r4, r4, [r4])
     assert verify_consistency(0, 5, EMPTY_ROOT, r5, [])
     assert not verify_consistency(0, 5, r4, r5, [])
