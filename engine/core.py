@@ -178,7 +178,8 @@ class Core:
             return None
         matcher = self.matcher
         matcher.execute(book, order, seq, ts, out, cmd.min_qty)
-        matcher.release_stops(book, seq, ts, out)
+        if matcher.trade_high:
+            matcher.release_stops(book, seq, ts, out)
         return None
 
     def _live_order(self, cmd, request: Request, seq: int, ts: int, out: list):
@@ -273,7 +274,8 @@ class Core:
             )
         )
         self.matcher.execute(book, order, seq, ts, out)
-        self.matcher.release_stops(book, seq, ts, out)
+        if self.matcher.trade_high:
+            self.matcher.release_stops(book, seq, ts, out)
 
     def _amend_in_place(
         self, book: Book, order: Order, price: int, qty: int, seq: int, ts: int, out: list

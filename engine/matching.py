@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import heapq
 
-from engine.book import Book, Level, Order
+from engine.book import Book, Level, Order, best_key
 from engine.codes import Reason
 from engine.messages import (
     BookLevelChanged,
@@ -46,51 +46,71 @@ SELF_TRADE = Reason.SELF_TRADE_PREVENTED
 
 
 class Matcher:
-    """Matches orders against a book and numbers the trades; one per core."""
+    """Matches orders against a book and numbers the trades; one per core.
+
+    ``trade_low`` and ``trade_high`` span the prices traded since stops were last released
+    (0 when nothing traded): the caller releases stops only when ``trade_high`` is set.
+    """
 
     def __init__(self) -> None:
         self.last_trade_id = 0
-        self._low = 0
-        self._high = 0
+        self.trade_low = 0
+        self.trade_high = 0
 
     # -- entry --------------------------------------------------------------------------
 
     def execute(self, book: Book, order: Order, seq: int, ts: int, out: list, min_qty: int = 0):
         """Match an accepted order, then rest it or end it; append what happened to ``out``."""
         buy = order.side == BUY
-        limit = order.price or (book.band_high if buy else book.band_low)
-        needed = order.leaves if order.tif == FOK else min_qty
-        if needed and self.executable_qty(book, order, limit, needed) < needed:
-            reason = Reason.FOK_NOT_FILLED if order.tif == FOK else Reason.MIN_QTY_NOT_MET
-            out.append(self._done(book, order, seq, ts, CANCELLED, reason))
-            return
-        stopped = self._sweep(book, order, limit, seq, ts, out)
-        if order.leaves == 0:
-            out.append(self._done(book, order, seq, ts, FILLED, Reason.NONE))
-        elif stopped:
-            out.append(self._done(book, order, seq, ts, CANCELLED, SELF_TRADE))
-        elif order.price == 0:
+        price = order.price
+        if buy:
+            limit = price or book.band_high
+            crosses = bool(book.asks) and best_key(book.asks) <= limit
+        else:
+            limit = price or book.band_low
+            crosses = bool(book.bids) and -best_key(book.bids) >= limit
+        tif = order.tif
+        if crosses:
+            needed = order.leaves if tif == FOK else min_qty
+            if needed and self.executable_qty(book, order, limit, needed) < needed:
+                reason = Reason.FOK_NOT_FILLED if tif == FOK else Reason.MIN_QTY_NOT_MET
+                out.append(self._done(book, order, seq, ts, CANCELLED, reason))
+                return
+            if self._sweep(book, order, limit, seq, ts, out):
+                out.append(self._done(book, order, seq, ts, CANCELLED, SELF_TRADE))
+                return
+            if not order.leaves:
+                out.append(self._done(book, order, seq, ts, FILLED, Reason.NONE))
+                return
+        if not price:
             opposite = book.asks if buy else book.bids
             reason = Reason.MARKET_PROTECTION if opposite else Reason.MARKET_NO_LIQUIDITY
             out.append(self._done(book, order, seq, ts, CANCELLED, reason))
-        elif order.tif == IOC or order.tif == FOK:
-            reason = Reason.IOC_REMAINDER if order.tif == IOC else Reason.FOK_NOT_FILLED
+        elif tif == IOC or tif == FOK or (min_qty and not crosses):
+            if tif == IOC:
+                reason = Reason.IOC_REMAINDER
+            else:
+                reason = Reason.FOK_NOT_FILLED if tif == FOK else Reason.MIN_QTY_NOT_MET
             out.append(self._done(book, order, seq, ts, CANCELLED, reason))
         else:
             order.visible = min(order.peak, order.leaves) if order.peak else order.leaves
             level = book.rest(order)
-            out.append(self.level_event(book, order.side, level, seq, ts))
+            out.append(
+                BookLevelChanged(
+                    seq, ts, book.instrument_id, order.side, price, level.qty, len(level.orders)
+                )
+            )
 
     def release_stops(self, book: Book, seq: int, ts: int, out: list) -> None:
         """Release the stops this command's trades reached, in acceptance order (see module)."""
-        if not self._high:
+        if not self.trade_high:
             return
         queue: list[tuple[int, Order]] = []
         while True:
-            if self._high and (book.stops_buy or book.stops_sell):
-                for order in book.take_triggered_stops(self._low, self._high):
+            if self.trade_high and (book.stops_buy or book.stops_sell):
+                for order in book.take_triggered_stops(self.trade_low, self.trade_high):
                     heapq.heappush(queue, (order.order_id, order))
-            self._low = self._high = 0
+            self.trade_low = self.trade_high = 0
             if not queue:
                 return
             _, order = heapq.heappop(queue)
@@ -111,13 +131,9 @@ class Matcher:
     @staticmethod
     def crosses(book: Book, side: int, price: int) -> bool:
         """Would a limit order at ``price`` on ``side`` take liquidity now?"""
-        return Matcher._crosses(book, side == BUY, price)
-
-    @staticmethod
-    def _crosses(book: Book, buy: bool, limit: int) -> bool:
-        if buy:
-            return bool(book.asks) and book.asks.peekitem(0)[0] <= limit
-        return bool(book.bids) and -book.bids.peekitem(0)[0] >= limit
+        if side == BUY:
+            return bool(book.asks) and best_key(book.asks) <= price
+        return bool(book.bids) and -best_key(book.bids) >= price
 
     @staticmethod
     def executable_qty(book: Book, taker: Order, limit: int, needed: int) -> int:
@@ -161,9 +177,10 @@ class Matcher:
         stopped = False
         price = 0
         while levels:
-            key, level = levels.peekitem(0)
+            key = best_key(levels)
             if key > key_limit:
                 break
+            level = levels[key]
             price = level.price
             orders = level.orders
             shown, count = level.qty, len(orders)
@@ -243,12 +260,12 @@ class Matcher:
                     break
             if trade_id != self.last_trade_id:
                 book.last_price = price
-                if not self._high:
-                    self._low = self._high = price
-                elif price > self._high:
-                    self._high = price
-                elif price < self._low:
-                    self._low = price
+                if not self.trade_high:
+                    self.trade_low = self.trade_high = price
+                elif price > self.trade_high:
+                    self.trade_high = price
+                elif price < self.trade_low:
+                    self.trade_low = price
             if level.qty != shown or len(orders) != count:
                 append(
                     BookLevelChanged(seq, ts, instrument, maker_side, price, level.qty, len(orders))

@@ -18,11 +18,12 @@ STOP_LIMIT = OrderType.STOP_LIMIT
 MARKET = OrderType.MARKET
 GTD = TimeInForce.GTD
 IMMEDIATE = (TimeInForce.IOC, TimeInForce.FOK)
+CONTINUOUS = Phase.CONTINUOUS
 
 
 def _phase_reason(book: Book) -> Reason:
     phase = book.phase
-    if phase == Phase.CONTINUOUS:
+    if phase == CONTINUOUS:
         return OK
     return Reason.INSTRUMENT_HALTED if phase == Phase.HALTED else Reason.MARKET_CLOSED
 
@@ -38,44 +39,52 @@ def _price_reason(book: Book, price: int) -> Reason:
     return OK
 
 
-def _lots_reason(book: Book, qty: int) -> bool:
-    return qty <= 0 or qty % book.instrument.lot_size != 0
-
-
 def check_new_order(book: Book, cmd: NewOrder, ts: int) -> Reason:
-    """The first rule ``cmd`` breaks in ``book`` at time ``ts``, or ``Reason.NONE``."""
-    reason = _phase_reason(book)
-    if reason:
-        return reason
-    lot = book.instrument.lot_size
-    if _lots_reason(book, cmd.qty):
+    """The first rule ``cmd`` breaks in ``book`` at time ``ts``, or ``Reason.NONE``.
+
+    Written flat, without helper calls, because every new order pays for it.
+    """
+    if book.phase != CONTINUOUS:
+        return _phase_reason(book)
+    instrument = book.instrument
+    lot = instrument.lot_size
+    qty = cmd.qty
+    if qty <= 0 or qty % lot:
         return Reason.QTY_NOT_LOT_MULTIPLE
     order_type = cmd.order_type
-    if order_type in (LIMIT, STOP_LIMIT):
-        reason = _price_reason(book, cmd.price)
-        if reason:
-            return reason
-    elif cmd.price != 0:
+    price = cmd.price
+    if order_type == LIMIT or order_type == STOP_LIMIT:
+        if price <= 0:
+            return Reason.INVALID_PRICE
+        if price % instrument.tick_size:
+            return Reason.PRICE_OFF_TICK
+        if not book.band_low <= price <= book.band_high:
+            return Reason.PRICE_OUTSIDE_BAND
+    elif price != 0:
         return Reason.INVALID_PRICE
     elif cmd.post_only or cmd.display_qty:
         return Reason.INVALID_ORDER_COMBINATION
-    if order_type in (STOP, STOP_LIMIT):
+    if order_type == STOP or order_type == STOP_LIMIT:
         reason = _stop_reason(book, cmd)
         if reason:
             return reason
     elif cmd.stop_price:
         return Reason.INVALID_ORDER_COMBINATION
     tif = cmd.tif
-    if (tif == GTD) != (cmd.expire_ts != 0) or (tif == GTD and cmd.expire_ts <= ts):
-        return Reason.INVALID_EXPIRY
+    expire_ts = cmd.expire_ts
+    if expire_ts or tif == GTD:
+        if tif != GTD or expire_ts <= ts:
+            return Reason.INVALID_EXPIRY
     if cmd.post_only and (tif in IMMEDIATE or order_type != LIMIT):
         return Reason.INVALID_ORDER_COMBINATION
-    if cmd.display_qty:
+    peak = cmd.display_qty
+    if peak:
         if tif in IMMEDIATE:
             return Reason.INVALID_ORDER_COMBINATION
-        if not 0 < cmd.display_qty < cmd.qty or cmd.display_qty % lot:
+        if not 0 < peak < qty or peak % lot:
             return Reason.INVALID_DISPLAY_QTY
-    if cmd.min_qty and (not 0 < cmd.min_qty <= cmd.qty or cmd.min_qty % lot):
+    min_qty = cmd.min_qty
+    if min_qty and (not 0 < min_qty <= qty or min_qty % lot):
         return Reason.INVALID_MIN_QTY
     return OK
 
@@ -100,7 +109,7 @@ def check_amend(book: Book, order: Order, cmd: AmendOrder) -> Reason:
     reason = _phase_reason(book)
     if reason:
         return reason
-    if _lots_reason(book, cmd.qty):
+    if cmd.qty <= 0 or cmd.qty % book.instrument.lot_size:
         return Reason.QTY_NOT_LOT_MULTIPLE
     if order.price == 0:  # a pending stop that becomes a market order has no price to change
         if cmd.price != 0:
