@@ -11,6 +11,8 @@ Conventions (all integers, no floats):
   quantity per side (``market_buy``, ``market_sell``) that counts at *every* price; in the
   queues given to :func:`allocate` their limit is ``None``.
 
+What happens to unfilled remainders (rest, cancel, market-to-limit) is the engine's policy.
+
 For a price ``p``: ``B(p)`` is the market buys plus the limit buys at or above ``p``, ``S(p)``
 the market sells plus the limit sells at or below ``p``, ``V(p) = min(B(p), S(p))`` the
 executable volume and ``|B(p) - S(p)|`` the surplus, on the bid side when ``B > S``. The
@@ -107,12 +109,14 @@ def find_uncross_sorted(
     """Auction price, volume and surplus for aggregated ``(price, qty)`` levels, best first.
 
     Buy levels come in descending and sell levels in ascending price, with distinct prices and
-    positive quantities: the order of the engine's depth, so it can pass its levels without
-    copying. Cost: O(L log L) in C to merge the prices, then O(log L) probes of ``B``/``S``.
+    positive quantities: the order the engine's book keeps its levels in, so building the
+    lists is one pass. Cost: O(L log L) in C to merge the prices, then O(log L) Python probes
+    of ``B``/``S``, cheap enough to recompute the indicative price on every book change.
 
     Every variant first keeps the candidates with maximum ``V`` and, among them, the minimum
     surplus. If no order can execute there is no price. If only market orders execute against
-    each other (no limit order adds volume anywhere) the price is the reference price. Then:
+    each other (no limit order adds volume anywhere) the price is the reference price, in
+    every variant: no limit can anchor it. Then:
 
     - ``XETRA`` (default, §7.2): a bid surplus at all remaining candidates gives the highest,
       an ask surplus at all the lowest. Otherwise the reference price is clamped into
@@ -120,7 +124,8 @@ def find_uncross_sorted(
       remaining when none has a surplus; the result may be a price no order quoted.
     - ``EURONEXT``: the remaining candidate nearest the reference price. Equidistant tie: the
       higher one when every remaining candidate has a bid surplus (buy pressure, as Xetra's
-      X3), otherwise the lower one (ask pressure, as X3, or no pressure either way).
+      X3), otherwise the lower one: under ask pressure as in X3, and as a fixed convention
+      when neither side presses (opposite or no surpluses; the manual leaves this open).
     - ``SSE``: the midpoint of the remaining candidates' range. An off-tick midpoint is always
       exactly half a tick off and rounds to the neighbouring tick on the reference's side.
 
@@ -246,7 +251,8 @@ def allocate(
     first, so only the last order taken on a side can be partly filled. With a Xetra price
     (other than the market-only case) every limit strictly better than ``price`` fills in
     full, so that order is a market order or one limited at ``price``. The walk stops once
-    ``volume`` is reached: eligible orders behind the marginal one are not visited.
+    ``volume`` is reached, so the queues may be lazy iterators over the whole book and the
+    cost follows the orders that trade.
 
     Raises ``ValueError`` if a queue reaches an order that cannot trade at ``price`` (limit
     below it for a buy, above it for a sell) or runs dry before ``volume``: the caller passed a

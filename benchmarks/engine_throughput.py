@@ -1,0 +1,115 @@
+"""Engine throughput: replay seeded streams through the core and through a naive book.
+
+Prints one JSON line per stream with ``stream``, ``cmds_per_s``, ``p50_us``, ``p99_us``,
+``events``, ``trades``, ``naive_cmds_per_s`` and ``ratio_vs_naive``. Both books replay the
+same command list in the same process, so the ratio holds on any machine; after timing, the
+resting orders of the two must agree and every engine replay must reach the same fingerprint.
+
+    .venv/bin/python benchmarks/engine_throughput.py [--n 200000] [--repeats 5]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from benchmarks.naive_book import NaiveBook  # noqa: E402
+from benchmarks.streams import BENCH_ID, amend_heavy, bench_instrument, mixed  # noqa: E402
+from engine.core import Core  # noqa: E402
+from engine.messages import Trade  # noqa: E402
+
+STREAMS = {"mixed": mixed, "amend_heavy": amend_heavy}
+
+
+def replay_engine(commands: list) -> tuple[float, Core, int, int]:
+    """One timed replay into a fresh core: seconds, the core, events and trades."""
+    core = Core([bench_instrument()])
+    apply = core.apply
+    results = []
+    keep = results.append
+    start = time.perf_counter()
+    for seq, cmd in enumerate(commands, 1):
+        keep(apply(cmd, seq, seq))
+    elapsed = time.perf_counter() - start
+    events = sum(len(r) for r in results)
+    trades = sum(1 for r in results for e in r if type(e) is Trade)
+    return elapsed, core, events, trades
+
+
+def replay_naive(commands: list, core: Core) -> tuple[float, NaiveBook]:
+    book = core.book(BENCH_ID)
+    naive = NaiveBook(book.band_low, book.band_high)
+    apply = naive.apply
+    start = time.perf_counter()
+    for cmd in commands:
+        apply(cmd)
+    return time.perf_counter() - start, naive
+
+
+def latencies_us(commands: list) -> tuple[float, float]:
+    """p50 and p99 of single-command latency (clock overhead included), in microseconds."""
+    core = Core([bench_instrument()])
+    apply = core.apply
+    clock = time.perf_counter_ns
+    samples = []
+    for seq, cmd in enumerate(commands, 1):
+        start = clock()
+        apply(cmd, seq, seq)
+        samples.append(clock() - start)
+    samples.sort()
+    return samples[len(samples) // 2] / 1e3, samples[len(samples) * 99 // 100] / 1e3
+
+
+def run(stream: str, n: int, repeats: int) -> dict:
+    print(f"[{stream}] generating {n:,} commands", file=sys.stderr)
+    commands = STREAMS[stream](n)
+    engine_times, naive_times, prints = [], [], set()
+    for r in range(repeats + 1):  # the first round warms up and is not counted
+        elapsed, core, events, trades = replay_engine(commands)
+        naive_elapsed, naive = replay_naive(commands, core)
+        prints.add(core.fingerprint())
+        if r:
+            engine_times.append(elapsed)
+            naive_times.append(naive_elapsed)
+        print(f"[{stream}] round {r}/{repeats}: engine {len(commands) / elapsed:,.0f}/s, "
+              f"naive {len(commands) / naive_elapsed:,.0f}/s", file=sys.stderr)
+    core.check()
+    book = core.book(BENCH_ID)
+    resting = {oid: o.leaves for oid, o in book.orders.items()}
+    if len(prints) != 1 or resting != {oid: o[2] for oid, o in naive.orders.items()}:
+        raise SystemExit(f"{stream}: replays disagree (fingerprints {len(prints)})")
+    p50, p99 = latencies_us(commands)
+    engine_rate = len(commands) / statistics.median(engine_times)
+    naive_rate = len(commands) / statistics.median(naive_times)
+    return {
+        "stream": stream,
+        "cmds": len(commands),
+        "cmds_per_s": round(engine_rate),
+        "p50_us": round(p50, 2),
+        "p99_us": round(p99, 2),
+        "events": events,
+        "trades": trades,
+        "resting": len(resting),
+        "naive_cmds_per_s": round(naive_rate),
+        "ratio_vs_naive": round(engine_rate / naive_rate, 3),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--n", type=int, default=200_000, help="commands per stream")
+    parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--stream", choices=sorted(STREAMS), action="append")
+    args = parser.parse_args()
+    for stream in args.stream or list(STREAMS):
+        print(json.dumps(run(stream, args.n, args.repeats)), flush=True)
+
+
+if __name__ == "__main__":
+    main()
