@@ -19,10 +19,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks.naive_book import NaiveBook  # noqa: E402
-from benchmarks.streams import BENCH_ID, amend_heavy, bench_instrument, mixed  # noqa: E402
-from engine.core import Core  # noqa: E402
-from engine.messages import Trade  # noqa: E402
+from benchmarks.naive_book import NaiveBook
+from benchmarks.streams import BENCH_ID, amend_heavy, bench_instrument, mixed
+from engine.core import Core
+from engine.messages import Trade
 
 STREAMS = {"mixed": mixed, "amend_heavy": amend_heavy}
 
@@ -77,8 +77,11 @@ def run(stream: str, n: int, repeats: int) -> dict:
         if r:
             engine_times.append(elapsed)
             naive_times.append(naive_elapsed)
-        print(f"[{stream}] round {r}/{repeats}: engine {len(commands) / elapsed:,.0f}/s, "
-              f"naive {len(commands) / naive_elapsed:,.0f}/s", file=sys.stderr)
+        print(
+            f"[{stream}] round {r}/{repeats}: engine {len(commands) / elapsed:,.0f}/s, "
+            f"naive {len(commands) / naive_elapsed:,.0f}/s",
+            file=sys.stderr,
+        )
     core.check()
     book = core.book(BENCH_ID)
     resting = {oid: o.leaves for oid, o in book.orders.items()}

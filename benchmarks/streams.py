@@ -53,8 +53,9 @@ class _Generator:
 
     def new(self, side: Side, qty: int, price: int, **kw) -> None:
         self.next_id += 1
-        self.emit(NewOrder(BENCH_ID, self.next_id, f"P{self.rng.randrange(50)}", side, qty,
-                           price, **kw))
+        self.emit(
+            NewOrder(BENCH_ID, self.next_id, f"P{self.rng.randrange(50)}", side, qty, price, **kw)
+        )
 
     def live_order(self):
         """A uniformly chosen resting order (O(1) via the id index's insertion order)."""
@@ -72,7 +73,7 @@ class _Generator:
 
 
 def mixed(n: int, seed: int = 1) -> list:
-    """60% limits around a drifting mid (most rest, some cross), 10% market, 25% cancel, 5% amend."""
+    """60% limits near a drifting mid (most rest, some cross), 10% market, 25% cancel, 5% amend."""
     g = _Generator(seed)
     rng = g.rng
     mid = 100_000.0
@@ -94,8 +95,15 @@ def mixed(n: int, seed: int = 1) -> list:
             order = g.live_order()
             if order is not None:
                 qty = max(order.filled + 1, order.qty + rng.choice((-2, -1, 1, 2)))
-                g.emit(AmendOrder(BENCH_ID, order.order_id, order.participant, qty,
-                                  order.price + rng.choice((-2, -1, 0, 1, 2))))
+                g.emit(
+                    AmendOrder(
+                        BENCH_ID,
+                        order.order_id,
+                        order.participant,
+                        qty,
+                        order.price + rng.choice((-2, -1, 0, 1, 2)),
+                    )
+                )
     return g.commands
 
 
@@ -124,6 +132,9 @@ def amend_heavy(n: int, seed: int = 2, resting: int = 1_000) -> list:
         else:
             order = g.live_order()
             step = rng.choice((-2, -1, 1, 2))
-            g.emit(AmendOrder(BENCH_ID, order.order_id, order.participant, order.qty,
-                              order.price + step))
+            g.emit(
+                AmendOrder(
+                    BENCH_ID, order.order_id, order.participant, order.qty, order.price + step
+                )
+            )
     return g.commands

@@ -89,3 +89,37 @@ class Reason(IntEnum):
     """A day order at the end of the trading day."""
     CANCELLED_BY_OPERATOR = 5005
     """The exchange operator removed the order."""
+
+    # 4xxx session and authorisation (the gateway, before a command reaches the core)
+    NOT_LOGGED_ON = 4001
+    """A request other than Logon on a session that has not logged on."""
+    ALREADY_LOGGED_ON = 4002
+    """A second Logon on a session that is already logged on."""
+    UNSUPPORTED_VERSION = 4003
+    """The Logon names a protocol version this server does not speak."""
+    NOT_AUTHORISED = 4004
+    """The authenticated key may not do this (e.g. an order key on the admin port)."""
+    THROTTLED = 4005
+    """The session exceeded its message rate; the request was dropped, not queued."""
+    DUPLICATE_CL_ORD_ID = 4006
+    """The participant already used this client order id; nothing was executed."""
+    SESSION_TIMEOUT = 4007
+    """Nothing arrived from the peer for three heartbeat intervals; the session ended."""
+    INVALID_HEARTBEAT = 4008
+    """The Logon asks for a heartbeat interval outside the server's allowed range."""
+
+    # 9xxx gateway: the bytes on the wire
+    MALFORMED = 9001
+    """The frame is not a well-formed message (bad msgpack, wrong field types or count)."""
+    UNKNOWN_MESSAGE = 9002
+    """The message type tag names no request this port accepts."""
+    OVERSIZED = 9003
+    """The frame is longer than the server's maximum message size."""
+    BAD_ENVELOPE = 9004
+    """The ZeroMQ message has the wrong number of frames (one payload frame expected)."""
+    VALUE_OUT_OF_RANGE = 9005
+    """A field's value lies outside its allowed range (an enum, a bound, a length)."""
+    TOO_MANY_QUOTES = 9006
+    """A mass quote with more entries than the server allows in one message."""
+    DUPLICATE_QUOTE_ENTRY = 9007
+    """A mass quote names the same instrument twice."""

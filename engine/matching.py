@@ -86,7 +86,7 @@ class Matcher:
             opposite = book.asks if buy else book.bids
             reason = Reason.MARKET_PROTECTION if opposite else Reason.MARKET_NO_LIQUIDITY
             out.append(self._done(book, order, seq, ts, CANCELLED, reason))
-        elif tif == IOC or tif == FOK or (min_qty and not crosses):
+        elif tif in (IOC, FOK) or (min_qty and not crosses):
             if tif == IOC:
                 reason = Reason.IOC_REMAINDER
             else:

@@ -53,7 +53,7 @@ def check_new_order(book: Book, cmd: NewOrder, ts: int) -> Reason:
         return Reason.QTY_NOT_LOT_MULTIPLE
     order_type = cmd.order_type
     price = cmd.price
-    if order_type == LIMIT or order_type == STOP_LIMIT:
+    if order_type in (LIMIT, STOP_LIMIT):
         if price <= 0:
             return Reason.INVALID_PRICE
         if price % instrument.tick_size:
@@ -64,7 +64,7 @@ def check_new_order(book: Book, cmd: NewOrder, ts: int) -> Reason:
         return Reason.INVALID_PRICE
     elif cmd.post_only or cmd.display_qty:
         return Reason.INVALID_ORDER_COMBINATION
-    if order_type == STOP or order_type == STOP_LIMIT:
+    if order_type in (STOP, STOP_LIMIT):
         reason = _stop_reason(book, cmd)
         if reason:
             return reason
@@ -72,9 +72,8 @@ def check_new_order(book: Book, cmd: NewOrder, ts: int) -> Reason:
         return Reason.INVALID_ORDER_COMBINATION
     tif = cmd.tif
     expire_ts = cmd.expire_ts
-    if expire_ts or tif == GTD:
-        if tif != GTD or expire_ts <= ts:
-            return Reason.INVALID_EXPIRY
+    if (expire_ts or tif == GTD) and (tif != GTD or expire_ts <= ts):
+        return Reason.INVALID_EXPIRY
     if cmd.post_only and (tif in IMMEDIATE or order_type != LIMIT):
         return Reason.INVALID_ORDER_COMBINATION
     peak = cmd.display_qty
