@@ -117,13 +117,18 @@ class Book:
 
     def rest(self, order: Order) -> Level:
         """Append ``order`` to the back of its price level, creating the level if needed."""
-        levels, key = (self.bids, -order.price) if order.side == BUY else (self.asks, order.price)
+        price = order.price
+        if order.side == BUY:
+            levels, key = self.bids, -price
+        else:
+            levels, key = self.asks, price
         level = levels.get(key)
         if level is None:
-            level = levels[key] = Level(order.price)
-        level.orders[order.order_id] = order
+            level = levels[key] = Level(price)
+        oid = order.order_id
+        level.orders[oid] = order
         level.qty += order.visible
-        self.orders[order.order_id] = order
+        self.orders[oid] = order
         if order.tif == GTD:
             self.gtd.add((order.expire_ts, order.order_id))
         return level

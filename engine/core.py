@@ -23,6 +23,7 @@ from engine.matching import Matcher
 from engine.messages import (
     AmendOrder,
     AnyCommand,
+    BookLevelChanged,
     CancelOrder,
     DoneStatus,
     EndTradingDay,
@@ -50,6 +51,7 @@ from engine.validation import check_amend, check_new_order
 BUY = Side.BUY
 CONTINUOUS = Phase.CONTINUOUS
 NEW = Request.NEW
+CANCELLED = DoneStatus.CANCELLED
 _encode = msgspec.msgpack.Encoder().encode
 
 
@@ -200,12 +202,12 @@ class Core:
         return book, order
 
     def _cancel(self, cmd: CancelOrder, seq: int, ts: int, out: list) -> None:
-        found = self._live_order(cmd, Request.CANCEL, seq, ts, out)
-        if found:
-            book, order = found
-            self._remove(
-                book, order, DoneStatus.CANCELLED, Reason.CANCELLED_BY_PARTICIPANT, seq, ts, out
-            )
+        book = self.books.get(cmd.instrument)
+        order = None if book is None else book.orders.get(cmd.order_id)
+        if order is None or order.participant != cmd.participant:
+            self._live_order(cmd, Request.CANCEL, seq, ts, out)  # rejects with the reason
+            return
+        self._remove(book, order, CANCELLED, Reason.CANCELLED_BY_PARTICIPANT, seq, ts, out)
 
     def _remove(
         self,
@@ -234,7 +236,17 @@ class Core:
             book.remove_stop(order)
         else:
             level = book.unrest(order)
-            out.append(self.matcher.level_event(book, order.side, level, seq, ts))
+            out.append(
+                BookLevelChanged(
+                    seq,
+                    ts,
+                    book.instrument_id,
+                    order.side,
+                    level.price,
+                    level.qty,
+                    len(level.orders),
+                )
+            )
 
     def _amend(self, cmd: AmendOrder, seq: int, ts: int, out: list) -> None:
         found = self._live_order(cmd, Request.AMEND, seq, ts, out)

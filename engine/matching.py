@@ -43,6 +43,7 @@ CANCEL_TAKER = StpMode.CANCEL_TAKER
 CANCEL_MAKER = StpMode.CANCEL_MAKER
 CANCEL_BOTH = StpMode.CANCEL_BOTH
 SELF_TRADE = Reason.SELF_TRADE_PREVENTED
+NO_REASON = Reason.NONE
 
 
 class Matcher:
@@ -80,7 +81,18 @@ class Matcher:
                 out.append(self._done(book, order, seq, ts, CANCELLED, SELF_TRADE))
                 return
             if not order.leaves:
-                out.append(self._done(book, order, seq, ts, FILLED, Reason.NONE))
+                out.append(
+                    OrderDone(
+                        seq,
+                        ts,
+                        book.instrument_id,
+                        order.order_id,
+                        order.participant,
+                        FILLED,
+                        NO_REASON,
+                        0,
+                    )
+                )
                 return
         if not price:
             opposite = book.asks if buy else book.bids
@@ -248,7 +260,7 @@ class Matcher:
                             maker.order_id,
                             maker.participant,
                             FILLED,
-                            Reason.NONE,
+                            NO_REASON,
                             0,
                         )
                     )
