@@ -91,16 +91,20 @@ class Book:
         self.phase = Phase.CONTINUOUS
         self.last_price = 0
         self.reference_price = 0
+        self.band_bp = instrument.band_bp
         self.band_low = 0
         self.band_high = 0
         self.set_reference_price(instrument.reference_price)
 
     # -- price state --------------------------------------------------------------------
 
-    def set_reference_price(self, price: int) -> None:
-        """Centre the static band on ``price``; band edges are rounded inward to ticks."""
+    def set_reference_price(self, price: int, band_bp: int = 0) -> None:
+        """Centre the static band on ``price`` (``band_bp`` wide if given); edges are rounded
+        inward to ticks."""
         tick = self.instrument.tick_size
-        delta = price * self.instrument.band_bp // 10_000
+        if band_bp:
+            self.band_bp = band_bp
+        delta = price * self.band_bp // 10_000
         self.reference_price = price
         self.band_high = (price + delta) // tick * tick
         self.band_low = max(tick, -(-(price - delta) // tick) * tick)
@@ -217,6 +221,7 @@ class Book:
             self.instrument_id,
             int(self.phase),
             self.reference_price,
+            self.band_bp,
             self.last_price,
             [list(level.orders.values()) for level in self.bids.values()],
             [list(level.orders.values()) for level in self.asks.values()],

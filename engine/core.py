@@ -12,13 +12,14 @@ the same events; :meth:`Core.fingerprint` proves it. Client faults never raise: 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from typing import Any, Protocol
 
 import msgspec
 
 from engine.book import Book, Order
 from engine.codes import Reason
-from engine.instruments import Instrument, instrument_problems
+from engine.instruments import BAND_BP_MAX, Instrument, instrument_problems
 from engine.matching import Matcher
 from engine.messages import (
     AmendOrder,
@@ -55,10 +56,31 @@ CANCELLED = DoneStatus.CANCELLED
 _encode = msgspec.msgpack.Encoder().encode
 
 
-class Core:
-    """All books of one engine shard, the matcher and the id counters."""
+class RiskControls(Protocol):
+    """What the core asks of a risk module (``risk.RiskEngine`` is the real one).
 
-    def __init__(self, instruments: Iterable[Instrument] = ()) -> None:
+    Risk decides before the match: the core asks it before accepting an order or an amend,
+    in the documented check order (permission first, then the engine's own validation, then
+    limits and credit), and feeds it every event afterwards, in order, so reservations turn
+    into exposure on fills and are released by cancels and expiries within the same command.
+    """
+
+    def attach(self, core: Core) -> None: ...
+    def commands(self) -> dict[type, Callable[[Any, int, int, list], None]]: ...
+    def check_permission(self, cmd: NewOrder, book: Book) -> Reason: ...
+    def check_order(self, cmd: NewOrder, book: Book, ts: int) -> Reason: ...
+    def check_amend(self, order: Order, cmd: AmendOrder, book: Book, ts: int) -> Reason: ...
+    def on_events(self, events: list[Event]) -> None: ...
+    def state(self) -> Any: ...
+    def check(self) -> None: ...
+
+
+class Core:
+    """All books of one engine shard, the matcher, the id counters and (optionally) risk."""
+
+    def __init__(
+        self, instruments: Iterable[Instrument] = (), risk: RiskControls | None = None
+    ) -> None:
         self.books: dict[str, Book] = {}
         self.matcher = Matcher()
         self.last_order_id = 0
@@ -79,6 +101,10 @@ class Core:
             SetPhase: self._set_phase,
             SetReferencePrice: self._set_reference_price,
         }
+        self.risk = risk
+        if risk is not None:
+            risk.attach(self)
+            self._handlers.update(risk.commands())
 
     # -- the one entry point ------------------------------------------------------------
 
@@ -87,6 +113,8 @@ class Core:
         out: list[Event] = []
         self._handlers[type(cmd)](cmd, seq, ts, out)
         self.last_seq = seq
+        if self.risk is not None and out:
+            self.risk.on_events(out)
         return out
 
     # -- reads --------------------------------------------------------------------------
@@ -106,6 +134,7 @@ class Core:
             self.last_order_id,
             self.matcher.last_trade_id,
             [self.books[key].state() for key in sorted(self.books)],
+            None if self.risk is None else self.risk.state(),
         )
         return hashlib.sha256(_encode(state)).hexdigest()
 
@@ -113,6 +142,8 @@ class Core:
         """Raise :class:`~engine.book.InvariantError` if any book broke an invariant."""
         for book in self.books.values():
             book.check()
+        if self.risk is not None:
+            self.risk.check()
 
     # -- orders -------------------------------------------------------------------------
 
@@ -135,7 +166,12 @@ class Core:
             return self._reject(cmd, NEW, Reason.UNKNOWN_INSTRUMENT, seq, ts, out)
         if cmd.order_id <= self.last_order_id:
             return self._reject(cmd, NEW, Reason.DUPLICATE_ORDER_ID, seq, ts, out)
-        reason = check_new_order(book, cmd, ts)
+        risk = self.risk
+        reason = risk and risk.check_permission(cmd, book)
+        if not reason:
+            reason = check_new_order(book, cmd, ts)
+        if not reason and risk:
+            reason = risk.check_order(cmd, book, ts)
         if reason:
             return self._reject(cmd, NEW, reason, seq, ts, out)
         price = cmd.price
@@ -254,6 +290,8 @@ class Core:
             return
         book, order = found
         reason = check_amend(book, order, cmd)
+        if not reason and self.risk is not None:
+            reason = self.risk.check_amend(order, cmd, book, ts)
         if (
             not reason
             and order.post_only
@@ -331,6 +369,14 @@ class Core:
             self._remove_all(
                 book, doomed, DoneStatus.CANCELLED, Reason.MASS_CANCELLED, seq, ts, out
             )
+
+    def cancel_orders_of(
+        self, participants: set[str], reason: Reason, seq: int, ts: int, out: list
+    ) -> None:
+        """Cancel every live order of these participants in every book (the kill switch)."""
+        for book in self.books.values():
+            doomed = [o for o in book.orders.values() if o.participant in participants]
+            self._remove_all(book, doomed, CANCELLED, reason, seq, ts, out)
 
     def _remove_all(
         self,
@@ -412,10 +458,12 @@ class Core:
             reason = Reason.UNKNOWN_INSTRUMENT
         elif cmd.price <= 0:
             reason = Reason.INVALID_PRICE
+        elif not 0 <= cmd.band_bp <= BAND_BP_MAX:
+            reason = Reason.INVALID_INSTRUMENT
         elif cmd.price % book.instrument.tick_size:
             reason = Reason.PRICE_OFF_TICK
         else:
-            book.set_reference_price(cmd.price)
+            book.set_reference_price(cmd.price, cmd.band_bp)
             out.append(
                 ReferencePriceChanged(
                     seq, ts, cmd.instrument, book.reference_price, book.band_low, book.band_high

@@ -164,10 +164,14 @@ class SetPhase(Command, frozen=True):
 
 
 class SetReferencePrice(Command, frozen=True):
-    """Operator or model: set the reference price the price band is centred on."""
+    """Operator or model: set the reference price the static band is centred on.
+
+    ``band_bp`` sets a new band width too (a model's volatility-based width); 0 keeps it.
+    """
 
     instrument: str
     price: int
+    band_bp: int = 0
 
 
 AnyCommand = (
