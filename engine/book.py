@@ -17,12 +17,29 @@ from collections.abc import Iterator
 import msgspec
 from sortedcontainers import SortedDict, SortedList
 
-from engine.instruments import Instrument
-from engine.messages import Phase, Side, TimeInForce
+from engine.instruments import Instrument, TradingRegime
+from engine.messages import CALL_PHASES, Phase, Side, TimeInForce
 
 BUY = Side.BUY
 SELL = Side.SELL
 GTD = TimeInForce.GTD
+INITIAL_PHASE = {
+    TradingRegime.CONTINUOUS: Phase.CONTINUOUS,
+    TradingRegime.CALL_AUCTION: Phase.CALL,
+    TradingRegime.ENGLISH_AUCTION: Phase.CLOSED,
+    TradingRegime.RFQ: Phase.CLOSED,
+}
+"""The phase a newly listed book starts in."""
+
+
+class EnglishTerms(msgspec.Struct, frozen=True, gc=False):
+    """The running English auction's terms; ``end_ts`` moves with anti-sniping extensions."""
+
+    start_price: int
+    min_increment: int
+    end_ts: int
+    extension_window_ns: int
+    extension_ns: int
 
 
 def best_key(levels: SortedDict) -> int:
@@ -63,16 +80,24 @@ class Order(msgspec.Struct, gc=False):
     stop_price: int
     expire_ts: int
     filled: int = 0
+    min_qty: int = 0
+    """Checked when the order first meets the book: on entry, or when a stop triggers."""
 
 
 class Level:
-    """Orders resting at one price in time priority; ``qty`` is their displayed total."""
+    """Orders resting at one price in time priority.
 
-    __slots__ = ("orders", "price", "qty")
+    ``qty`` is their displayed total and ``hidden`` their iceberg reserve, so an auction can
+    count full sizes without walking the orders. Price 0 is the queue of market orders that
+    wait for an auction.
+    """
+
+    __slots__ = ("hidden", "orders", "price", "qty")
 
     def __init__(self, price: int) -> None:
         self.price = price
         self.qty = 0
+        self.hidden = 0
         self.orders: OrderedDict[int, Order] = OrderedDict()
 
 
@@ -88,7 +113,11 @@ class Book:
         self.stops_buy: SortedList = SortedList()
         self.stops_sell: SortedList = SortedList()
         self.gtd: SortedList = SortedList()
-        self.phase = Phase.CONTINUOUS
+        self.market_bids = Level(0)
+        self.market_asks = Level(0)
+        self.phase = INITIAL_PHASE[instrument.regime]
+        self.phase_end_ts = 0
+        self.english: EnglishTerms | None = None
         self.last_price = 0
         self.reference_price = 0
         self.band_bp = instrument.band_bp
@@ -120,39 +149,78 @@ class Book:
         return self.bids if side == BUY else self.asks
 
     def rest(self, order: Order) -> Level:
-        """Append ``order`` to the back of its price level, creating the level if needed."""
+        """Append ``order`` to the back of its price level, creating the level if needed.
+
+        A market order (price 0) can rest only during a call: it joins the market queue.
+        """
         price = order.price
         if order.side == BUY:
             levels, key = self.bids, -price
         else:
             levels, key = self.asks, price
-        level = levels.get(key)
-        if level is None:
-            level = levels[key] = Level(price)
+        if not price:
+            level = self.market_bids if order.side == BUY else self.market_asks
+        else:
+            level = levels.get(key)
+            if level is None:
+                level = levels[key] = Level(price)
         oid = order.order_id
         level.orders[oid] = order
         level.qty += order.visible
+        if order.peak:
+            level.hidden += order.leaves - order.visible
         self.orders[oid] = order
         if order.tif == GTD:
-            self.gtd.add((order.expire_ts, order.order_id))
+            self.gtd.add((order.expire_ts, oid))
         return level
 
     def level_of(self, order: Order) -> Level:
+        if not order.price:
+            return self.market_bids if order.side == BUY else self.market_asks
         if order.side == BUY:
             return self.bids[-order.price]
         return self.asks[order.price]
 
     def unrest(self, order: Order) -> Level:
         """Take a resting order out of its level (and the level out of the book if empty)."""
-        levels, key = (self.bids, -order.price) if order.side == BUY else (self.asks, order.price)
-        level = levels[key]
+        price = order.price
+        if not price:
+            levels, key = None, 0
+            level = self.market_bids if order.side == BUY else self.market_asks
+        else:
+            levels, key = (self.bids, -price) if order.side == BUY else (self.asks, price)
+            level = levels[key]
         del level.orders[order.order_id]
         level.qty -= order.visible
-        if not level.orders:
+        if order.peak:
+            level.hidden -= order.leaves - order.visible
+        if levels is not None and not level.orders:
             del levels[key]
         del self.orders[order.order_id]
         if order.tif == GTD:
             self.gtd.remove((order.expire_ts, order.order_id))
+        return level
+
+    def resize(self, order: Order, leaves: int, filled: int = 0) -> Level:
+        """Set a resting order's open quantity outside the sweep (auction fill, amend down,
+        self-trade decrement), keeping its place; remove it when nothing is left.
+
+        ``filled`` says how much of the reduction executed; the rest is cancelled from the
+        order's total quantity. Returns the order's level (price 0: the market queue).
+        """
+        cancelled = order.leaves - leaves - filled
+        if not leaves:
+            level = self.unrest(order)
+        else:
+            level = self.level_of(order)
+            shown = min(order.visible, leaves)
+            level.qty += shown - order.visible
+            if order.peak:
+                level.hidden += (leaves - shown) - (order.leaves - order.visible)
+            order.visible = shown
+        order.qty -= cancelled
+        order.filled += filled
+        order.leaves = leaves
         return level
 
     # -- pending stops ------------------------------------------------------------------
@@ -192,6 +260,13 @@ class Book:
 
     # -- views --------------------------------------------------------------------------
 
+    def crossed(self) -> bool:
+        """Best bid at or above best ask: only possible while orders wait for an uncross."""
+        return bool(self.bids and self.asks) and -best_key(self.bids) >= best_key(self.asks)
+
+    def market_orders_waiting(self) -> bool:
+        return bool(self.market_bids.orders or self.market_asks.orders)
+
     def best_bid(self) -> int | None:
         return -best_key(self.bids) if self.bids else None
 
@@ -225,23 +300,29 @@ class Book:
             self.last_price,
             [list(level.orders.values()) for level in self.bids.values()],
             [list(level.orders.values()) for level in self.asks.values()],
+            list(self.market_bids.orders.values()),
+            list(self.market_asks.orders.values()),
             self.pending_stops(),
+            self.phase_end_ts,
+            self.english,
         )
 
     # -- invariants ---------------------------------------------------------------------
 
     def check(self) -> None:
         """Raise :class:`InvariantError` if the book is crossed or its indexes disagree."""
-        best_bid, best_ask = self.best_bid(), self.best_ask()
-        if best_bid is not None and best_ask is not None and best_bid >= best_ask:
-            raise InvariantError(f"{self.instrument_id}: crossed {best_bid} >= {best_ask}")
+        if self.phase not in CALL_PHASES and (self.crossed() or self.market_orders_waiting()):
+            raise InvariantError(f"{self.instrument_id}: crossed outside a call")
         seen = 0
         for side, levels, sign in ((BUY, self.bids, -1), (SELL, self.asks, 1)):
-            for key, level in levels.items():
-                if key != sign * level.price or not level.orders:
+            market = self.market_bids if side == BUY else self.market_asks
+            for key, level in [*levels.items(), (0, market)]:
+                if key != sign * level.price or (level.price and not level.orders):
                     raise InvariantError(f"{self.instrument_id}: bad level {level.price}")
                 if level.qty != sum(o.visible for o in level.orders.values()):
                     raise InvariantError(f"{self.instrument_id}: level {level.price} qty drift")
+                if level.hidden != sum(o.leaves - o.visible for o in level.orders.values()):
+                    raise InvariantError(f"{self.instrument_id}: level {level.price} hidden drift")
                 for oid, order in level.orders.items():
                     self._check_order(order, oid, side)
                     if not 0 < order.visible <= order.leaves:

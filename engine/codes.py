@@ -150,6 +150,85 @@ class Reason(IntEnum):
     TOO_MANY_QUOTES = 9006, "A mass quote with more entries than the server allows in one message."
     DUPLICATE_QUOTE_ENTRY = 9007, "A mass quote names the same instrument twice."
 
+    # 2xxx risk: pre-trade controls and risk administration (risk/)
+    NOT_PERMITTED = (
+        2001,
+        "The participant has no risk account or no permission for this kind of instrument.",
+    )
+    MAX_QTY = 2002, "The order quantity exceeds the participant's maximum order size."
+    MAX_NOTIONAL = (
+        2003,
+        "The order's notional, in the credit line's currency, exceeds the maximum per order.",
+    )
+    PRICE_COLLAR = (
+        2004,
+        "The limit or stop price lies outside the participant's collar around the reference.",
+    )
+    NO_HOLDING = (
+        2005,
+        "A sell of more than the seller holds unencumbered (only an issuer sells without).",
+    )
+    EXCLUSIVITY_CONFLICT = (
+        2006,
+        "A grant that overlaps an exclusive grant in territory, field of use and term.",
+    )
+    POSITION_LIMIT = (
+        2007,
+        "The derivative position plus working orders would exceed the position limit.",
+    )
+    CREDIT_LIMIT = 2008, "The order's reservation would take usage above the credit line."
+    GUARANTOR_LIMIT = (
+        2009,
+        "The order would take a guarantor's usage above its total guarantee.",
+    )
+    ASSET_CONCENTRATION = (
+        2010,
+        "The order would take exposure to one IP asset above its concentration limit.",
+    )
+    KILLED = (
+        2011,
+        "A kill switch on the participant or its guarantor: orders rejected or cancelled.",
+    )
+    FX_RATE_STALE = (
+        2012,
+        "A cross-currency order while the FX table is older than the allowed age.",
+    )
+    FX_RATE_MISSING = 2013, "A cross-currency order in a currency the FX table has no rate for."
+    MARGIN_NOT_SET = 2014, "A derivative order before the instrument's initial margin is set."
+    UNKNOWN_GUARANTOR = 2015, "A credit line or kill switch names a guarantor never set."
+    INVALID_RISK_SETTING = (
+        2016,
+        "A risk command with a negative amount, bad shares or mismatched currencies.",
+    )
+    HOLDING_ENCUMBERED = (
+        2017,
+        "A holding set below what the participant's working sell orders already encumber.",
+    )
+    SETTLEMENT_EXCEEDS_OBLIGATION = (
+        2018,
+        "A settlement larger than the open obligation, or in the wrong direction.",
+    )
+
+    # 6xxx auctions and trading regimes
+    REGIME_VIOLATION = 6001, "The instrument's trading regime does not allow this order or phase."
+    NOT_ALLOWED_IN_PHASE = (
+        6002,
+        "The order type or time in force is not allowed in the current trading phase.",
+    )
+    AUCTION_REMAINDER = (
+        6003,
+        "The unfilled rest of an auction-only or market order, cancelled after its auction.",
+    )
+    BID_TOO_LOW = 6004, "An English-auction bid below the start price or the minimum increment."
+    AUCTION_BINDING = 6005, "Bids and offers in a running English auction cannot be withdrawn."
+    AUCTION_LOST = 6006, "An English-auction bid that did not win, cancelled at the close."
+    RESERVE_NOT_MET = 6007, "The English auction closed without a bid at the reserve price."
+    NOT_IN_CALL = 6008, "An uncross or auction command for a book that is not in that phase."
+    UNCROSS_REQUIRED = (
+        6009,
+        "The book is crossed or holds market orders: leave the call by an uncross.",
+    )
+
 
 def reason_table() -> list[tuple[int, str, str]]:
     """Every code as ``(number, name, description)``, in numeric order, for docs and tools."""

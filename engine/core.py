@@ -11,25 +11,30 @@ the same events; :meth:`Core.fingerprint` proves it. Client faults never raise: 
 
 from __future__ import annotations
 
+import bisect
 import hashlib
 from collections.abc import Callable, Iterable
 from typing import Any, Protocol
 
 import msgspec
 
-from engine.book import Book, Order
+from engine.auction import check_english_order, close_english, execute_uncross, indicative_event
+from engine.book import Book, EnglishTerms, Order
 from engine.codes import Reason
-from engine.instruments import BAND_BP_MAX, Instrument, instrument_problems
+from engine.instruments import BAND_BP_MAX, Instrument, TradingRegime, instrument_problems
 from engine.matching import Matcher
 from engine.messages import (
+    AUCTION_ONLY,
+    CALL_PHASES,
     AmendOrder,
     AnyCommand,
+    AuctionExtended,
+    AuctionUncrossed,
     BookLevelChanged,
     CancelOrder,
     DoneStatus,
     EndTradingDay,
     Event,
-    ExpireOrders,
     InstrumentListed,
     ListInstrument,
     MassCancel,
@@ -45,13 +50,39 @@ from engine.messages import (
     SetPhase,
     SetReferencePrice,
     Side,
+    StartEnglishAuction,
+    Tick,
     TimeInForce,
+    Uncross,
 )
 from engine.validation import check_amend, check_new_order
 
 BUY = Side.BUY
 CONTINUOUS = Phase.CONTINUOUS
 NEW = Request.NEW
+ENGLISH = Phase.ENGLISH_AUCTION
+SETTABLE_PHASES = {
+    TradingRegime.CONTINUOUS: frozenset(
+        {Phase.CLOSED, Phase.CONTINUOUS, Phase.HALTED, Phase.PRE_OPEN_CALL, Phase.CLOSING_CALL}
+    ),
+    TradingRegime.CALL_AUCTION: frozenset({Phase.CLOSED, Phase.CALL, Phase.HALTED}),
+    TradingRegime.ENGLISH_AUCTION: frozenset({Phase.CLOSED, Phase.HALTED}),
+    TradingRegime.RFQ: frozenset({Phase.CLOSED, Phase.HALTED}),
+}
+"""Phases an operator may set per regime; the engine itself enters interruptions,
+uncrosses and English auctions."""
+UNCROSS_PHASE = {
+    Phase.PRE_OPEN_CALL: Phase.OPENING_UNCROSS,
+    Phase.VOLATILITY_INTERRUPTION: Phase.OPENING_UNCROSS,
+    Phase.CLOSING_CALL: Phase.CLOSING_UNCROSS,
+}
+AFTER_UNCROSS = {
+    Phase.PRE_OPEN_CALL: Phase.CONTINUOUS,
+    Phase.VOLATILITY_INTERRUPTION: Phase.CONTINUOUS,
+    Phase.CLOSING_CALL: Phase.CLOSED,
+    Phase.CALL: Phase.CALL,
+}
+"""Where each call goes after its uncross (a call-auction-only book stays in its call)."""
 CANCELLED = DoneStatus.CANCELLED
 _encode = msgspec.msgpack.Encoder().encode
 
@@ -84,6 +115,8 @@ class Core:
         self.books: dict[str, Book] = {}
         self.matcher = Matcher()
         self.last_order_id = 0
+        self.id_gaps: list[tuple[int, int]] = []
+        """Ranges of ids below ``last_order_id`` never accepted, ascending (append-only)."""
         self.last_seq = 0
         for instrument in instruments:
             problems = instrument_problems(instrument)
@@ -95,7 +128,9 @@ class Core:
             CancelOrder: self._cancel,
             AmendOrder: self._amend,
             MassCancel: self._mass_cancel,
-            ExpireOrders: self._expire_orders,
+            Tick: self._tick,
+            Uncross: self._uncross,
+            StartEnglishAuction: self._start_english_auction,
             EndTradingDay: self._end_trading_day,
             ListInstrument: self._list_instrument,
             SetPhase: self._set_phase,
@@ -132,6 +167,7 @@ class Core:
         state = (
             self.last_seq,
             self.last_order_id,
+            self.id_gaps,
             self.matcher.last_trade_id,
             [self.books[key].state() for key in sorted(self.books)],
             None if self.risk is None else self.risk.state(),
@@ -170,14 +206,19 @@ class Core:
         reason = risk and risk.check_permission(cmd, book)
         if not reason:
             reason = check_new_order(book, cmd, ts)
+        if not reason and book.phase == ENGLISH:
+            reason = check_english_order(book, cmd)
         if not reason and risk:
             reason = risk.check_order(cmd, book, ts)
         if reason:
             return self._reject(cmd, NEW, reason, seq, ts, out)
         price = cmd.price
         stop = cmd.stop_price
-        if cmd.post_only and self.matcher.crosses(book, cmd.side, price):
+        continuous = book.phase == CONTINUOUS
+        if cmd.post_only and continuous and self.matcher.crosses(book, cmd.side, price):
             return self._reject(cmd, NEW, Reason.POST_ONLY_WOULD_TAKE, seq, ts, out)
+        if cmd.order_id > self.last_order_id + 1:
+            self.id_gaps.append((self.last_order_id + 1, cmd.order_id - 1))
         self.last_order_id = cmd.order_id
         order = Order(
             cmd.order_id,
@@ -194,6 +235,8 @@ class Core:
             cmd.post_only,
             stop,
             cmd.expire_ts,
+            0,
+            cmd.min_qty,
         )
         out.append(
             OrderAccepted(
@@ -218,6 +261,10 @@ class Core:
         matcher.execute(book, order, seq, ts, out, cmd.min_qty)
         if matcher.trade_high:
             matcher.release_stops(book, seq, ts, out)
+        if book.phase != CONTINUOUS:
+            if book.phase == ENGLISH and cmd.side == Side.BUY:
+                self._extend_english(book, seq, ts, out)
+            self._publish_indicative(book, seq, ts, out)
         return None
 
     def _live_order(self, cmd, request: Request, seq: int, ts: int, out: list):
@@ -228,22 +275,34 @@ class Core:
             return None
         order = book.orders.get(cmd.order_id)
         if order is None:
-            known = 0 < cmd.order_id <= self.last_order_id
+            known = self.was_accepted(cmd.order_id)
             reason = Reason.ORDER_NOT_LIVE if known else Reason.UNKNOWN_ORDER
             self._reject(cmd, request, reason, seq, ts, out)
             return None
         if order.participant != cmd.participant:
             self._reject(cmd, request, Reason.NOT_ORDER_OWNER, seq, ts, out)
             return None
+        if book.phase == ENGLISH:
+            self._reject(cmd, request, Reason.AUCTION_BINDING, seq, ts, out)
+            return None
         return book, order
+
+    def was_accepted(self, order_id: int) -> bool:
+        """Was this id ever accepted? O(log g) in the number of id gaps."""
+        if not 0 < order_id <= self.last_order_id:
+            return False
+        i = bisect.bisect_right(self.id_gaps, order_id, key=_gap_start) - 1
+        return i < 0 or self.id_gaps[i][1] < order_id
 
     def _cancel(self, cmd: CancelOrder, seq: int, ts: int, out: list) -> None:
         book = self.books.get(cmd.instrument)
         order = None if book is None else book.orders.get(cmd.order_id)
-        if order is None or order.participant != cmd.participant:
+        if order is None or order.participant != cmd.participant or book.phase == ENGLISH:
             self._live_order(cmd, Request.CANCEL, seq, ts, out)  # rejects with the reason
             return
         self._remove(book, order, CANCELLED, Reason.CANCELLED_BY_PARTICIPANT, seq, ts, out)
+        if book.phase != CONTINUOUS:
+            self._publish_indicative(book, seq, ts, out)
 
     def _remove(
         self,
@@ -270,6 +329,8 @@ class Core:
         )
         if order.stop_price:
             book.remove_stop(order)
+        elif not order.price:
+            book.unrest(order)
         else:
             level = book.unrest(order)
             out.append(
@@ -295,6 +356,7 @@ class Core:
         if (
             not reason
             and order.post_only
+            and book.phase == CONTINUOUS
             and cmd.price != order.price
             and self.matcher.crosses(book, order.side, cmd.price)
         ):
@@ -306,9 +368,19 @@ class Core:
         keeps_priority = cmd.price == order.price and leaves < order.leaves
         if order.stop_price or keeps_priority:
             self._amend_in_place(book, order, cmd.price, cmd.qty, seq, ts, out)
-            return
+        else:
+            self._amend_requeue(book, order, cmd, seq, ts, out)
+        if book.phase != CONTINUOUS:
+            self._publish_indicative(book, seq, ts, out)
+
+    def _amend_requeue(
+        self, book: Book, order: Order, cmd: AmendOrder, seq: int, ts: int, out: list
+    ) -> None:
+        """Move an amended order to the back of its (new) level; it trades if it crosses."""
+        leaves = cmd.qty - order.filled
         level = book.unrest(order)
-        out.append(self.matcher.level_event(book, order.side, level, seq, ts))
+        if level.price:
+            out.append(self.matcher.level_event(book, order.side, level, seq, ts))
         order.price, order.qty, order.leaves = cmd.price, cmd.qty, leaves
         out.append(
             OrderAmended(
@@ -332,13 +404,11 @@ class Core:
     ) -> None:
         """Shrink a resting order, or change a pending stop: time priority is kept."""
         leaves = qty - order.filled
+        level = None
         if order.stop_price:
             order.price, order.qty, order.leaves = price, qty, leaves
         else:
-            level = book.level_of(order)
-            shown = min(order.visible, leaves)
-            level.qty -= order.visible - shown
-            order.visible, order.qty, order.leaves = shown, qty, leaves
+            level = book.resize(order, leaves)
         out.append(
             OrderAmended(
                 seq,
@@ -352,7 +422,7 @@ class Core:
                 Reason.NONE,
             )
         )
-        if not order.stop_price:
+        if level is not None and level.price:
             out.append(self.matcher.level_event(book, order.side, level, seq, ts))
 
     def _mass_cancel(self, cmd: MassCancel, seq: int, ts: int, out: list) -> None:
@@ -369,6 +439,8 @@ class Core:
             self._remove_all(
                 book, doomed, DoneStatus.CANCELLED, Reason.MASS_CANCELLED, seq, ts, out
             )
+            if doomed and book.phase in CALL_PHASES:
+                self._publish_indicative(book, seq, ts, out)
 
     def cancel_orders_of(
         self, participants: set[str], reason: Reason, seq: int, ts: int, out: list
@@ -405,16 +477,27 @@ class Core:
             )
             if order.stop_price:
                 book.remove_stop(order)
-            else:
+            elif order.price:
                 touched[(order.side, order.price)] = book.unrest(order)
+            else:
+                book.unrest(order)
         for (side, _), level in sorted(touched.items(), key=_level_key):
             out.append(self.matcher.level_event(book, side, level, seq, ts))
 
     # -- calendar -----------------------------------------------------------------------
 
-    def _expire_orders(self, cmd: ExpireOrders, seq: int, ts: int, out: list) -> None:
+    def _tick(self, cmd: Tick, seq: int, ts: int, out: list) -> None:
+        """The clock moved: expire due GTD orders, end due interruptions and auctions."""
         for book in self.books.values():
+            due = book.gtd and book.gtd[0][0] <= ts
             self._expire_due(book, ts, seq, out)
+            if book.phase_end_ts and book.phase_end_ts <= ts:
+                if book.phase == ENGLISH:
+                    self._close_english(book, seq, ts, out)
+                else:
+                    self._run_uncross(book, seq, ts, out)
+            elif due and book.phase in CALL_PHASES:
+                self._publish_indicative(book, seq, ts, out)
 
     def _expire_due(self, book: Book, ts: int, seq: int, out: list) -> None:
         due = [book.orders[oid] for expire_ts, oid in book.gtd if expire_ts <= ts]
@@ -429,6 +512,8 @@ class Core:
             self._expire_due(book, ts, seq, out)
             day = [o for o in book.orders.values() if o.tif == TimeInForce.DAY]
             self._remove_all(book, day, DoneStatus.EXPIRED, Reason.EXPIRED_END_OF_DAY, seq, ts, out)
+            if book.phase in CALL_PHASES:
+                self._publish_indicative(book, seq, ts, out)
 
     # -- operator -----------------------------------------------------------------------
 
@@ -449,8 +534,127 @@ class Core:
         if book is None:
             self._reject(cmd, Request.ADMIN, Reason.UNKNOWN_INSTRUMENT, seq, ts, out)
             return
+        if cmd.phase not in SETTABLE_PHASES[book.instrument.regime]:
+            self._reject(cmd, Request.ADMIN, Reason.REGIME_VIOLATION, seq, ts, out)
+            return
+        if cmd.phase == CONTINUOUS and (book.crossed() or book.market_orders_waiting()):
+            self._reject(cmd, Request.ADMIN, Reason.UNCROSS_REQUIRED, seq, ts, out)
+            return
         book.phase = cmd.phase
+        book.phase_end_ts = 0
         out.append(PhaseChanged(seq, ts, cmd.instrument, cmd.phase))
+        if cmd.phase in CALL_PHASES:
+            self._publish_indicative(book, seq, ts, out)
+
+    # -- auctions -----------------------------------------------------------------------
+
+    def _publish_indicative(self, book: Book, seq: int, ts: int, out: list) -> None:
+        out.append(indicative_event(book, seq, ts))
+
+    def _uncross(self, cmd: Uncross, seq: int, ts: int, out: list) -> None:
+        book = self.books.get(cmd.instrument)
+        if book is None:
+            self._reject(cmd, Request.ADMIN, Reason.UNKNOWN_INSTRUMENT, seq, ts, out)
+        elif book.phase not in AFTER_UNCROSS:
+            self._reject(cmd, Request.ADMIN, Reason.NOT_IN_CALL, seq, ts, out)
+        else:
+            self._run_uncross(book, seq, ts, out)
+
+    def _run_uncross(self, book: Book, seq: int, ts: int, out: list) -> None:
+        """Execute the call: trades at one price, auction-only and market remainders
+        cancelled, the auction price becomes the reference, then the phase that follows."""
+        iid = book.instrument_id
+        call = book.phase
+        if call in UNCROSS_PHASE:
+            book.phase = UNCROSS_PHASE[call]
+            out.append(PhaseChanged(seq, ts, iid, book.phase))
+        result, trades = execute_uncross(book, self.matcher, seq, ts, out)
+        leftovers = [
+            o
+            for o in book.orders.values()
+            if o.tif in AUCTION_ONLY or (not o.price and not o.stop_price)
+        ]
+        self._remove_all(book, leftovers, CANCELLED, Reason.AUCTION_REMAINDER, seq, ts, out)
+        self._auction_summary(book, result, trades, seq, ts, out)
+        book.phase = AFTER_UNCROSS[call]
+        book.phase_end_ts = 0
+        out.append(PhaseChanged(seq, ts, iid, book.phase))
+        if book.phase == CONTINUOUS and trades:
+            self.matcher.trade_low = self.matcher.trade_high = result.price
+            self.matcher.release_stops(book, seq, ts, out)
+        elif book.phase in CALL_PHASES:
+            self._publish_indicative(book, seq, ts, out)
+
+    def _auction_summary(self, book: Book, result, trades: int, seq: int, ts: int, out: list):
+        """Publish the auction's outcome; a price that traded becomes the reference price."""
+        side = Side(result.surplus_side) if result.surplus_side else None
+        out.append(
+            AuctionUncrossed(
+                seq,
+                ts,
+                book.instrument_id,
+                result.price,
+                result.volume,
+                side,
+                result.surplus,
+                trades,
+            )
+        )
+        if trades:
+            book.set_reference_price(result.price)
+            out.append(
+                ReferencePriceChanged(
+                    seq, ts, book.instrument_id, book.reference_price, book.band_low, book.band_high
+                )
+            )
+
+    def _start_english_auction(self, cmd: StartEnglishAuction, seq: int, ts: int, out: list):
+        book = self.books.get(cmd.instrument)
+        if book is None:
+            reason = Reason.UNKNOWN_INSTRUMENT
+        elif book.instrument.regime != TradingRegime.ENGLISH_AUCTION:
+            reason = Reason.REGIME_VIOLATION
+        elif book.phase != Phase.CLOSED:
+            reason = Reason.NOT_IN_CALL
+        elif cmd.end_ts <= ts or min(cmd.extension_window_ns, cmd.extension_ns) < 0:
+            reason = Reason.INVALID_EXPIRY
+        else:
+            tick = book.instrument.tick_size
+            ok = cmd.start_price > 0 and cmd.min_increment > 0
+            reason = Reason.NONE if ok else Reason.INVALID_PRICE
+            if ok and (cmd.start_price % tick or cmd.min_increment % tick):
+                reason = Reason.PRICE_OFF_TICK
+        if reason:
+            self._reject(cmd, Request.ADMIN, reason, seq, ts, out)
+            return
+        book.english = EnglishTerms(
+            cmd.start_price,
+            cmd.min_increment,
+            cmd.end_ts,
+            cmd.extension_window_ns,
+            cmd.extension_ns,
+        )
+        book.phase, book.phase_end_ts = ENGLISH, cmd.end_ts
+        out.append(PhaseChanged(seq, ts, book.instrument_id, ENGLISH, cmd.end_ts))
+
+    def _extend_english(self, book: Book, seq: int, ts: int, out: list) -> None:
+        """Anti-sniping: a bid in the auction's last moments pushes its end later."""
+        terms = book.english
+        if terms.extension_ns and ts >= book.phase_end_ts - terms.extension_window_ns:
+            end = max(book.phase_end_ts, ts + terms.extension_ns)
+            if end != book.phase_end_ts:
+                book.phase_end_ts = end
+                book.english = msgspec.structs.replace(terms, end_ts=end)
+                out.append(AuctionExtended(seq, ts, book.instrument_id, end))
+
+    def _close_english(self, book: Book, seq: int, ts: int, out: list) -> None:
+        """The highest bid wins at its price if it meets the reserve; every other order ends."""
+        result, trades = close_english(book, self.matcher, seq, ts, out)
+        reason = Reason.AUCTION_LOST if trades else Reason.RESERVE_NOT_MET
+        self._remove_all(book, list(book.orders.values()), CANCELLED, reason, seq, ts, out)
+        self._auction_summary(book, result, trades, seq, ts, out)
+        book.phase, book.phase_end_ts, book.english = Phase.CLOSED, 0, None
+        out.append(PhaseChanged(seq, ts, book.instrument_id, book.phase))
 
     def _set_reference_price(self, cmd: SetReferencePrice, seq: int, ts: int, out: list) -> None:
         book = self.books.get(cmd.instrument)
@@ -471,6 +675,10 @@ class Core:
             )
             return
         self._reject(cmd, Request.ADMIN, reason, seq, ts, out)
+
+
+def _gap_start(gap: tuple[int, int]) -> int:
+    return gap[0]
 
 
 def _order_id(order: Order) -> int:

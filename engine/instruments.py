@@ -85,6 +85,14 @@ class TradingRegime(StrEnum):
     RFQ = auto()
 
 
+class AuctionRule(StrEnum):
+    """Which exchange's tie-break ladder picks the uncross price (see engine/uncross.py)."""
+
+    XETRA = auto()
+    EURONEXT = auto()
+    SSE = auto()
+
+
 class Settlement(StrEnum):
     CASH = auto()
     PHYSICAL = auto()
@@ -126,6 +134,12 @@ class Instrument(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     reference_price: int
     band_bp: int
     regime: TradingRegime = TradingRegime.CONTINUOUS
+    dynamic_band_bp: int = 0
+    """Width of the dynamic band around the last trade; a trade outside it would start a
+    volatility interruption. 0: no dynamic band."""
+    vi_duration_ns: int = 120_000_000_000
+    """How long a volatility interruption's call lasts before its uncross."""
+    auction_rule: AuctionRule = AuctionRule.XETRA
     issuer: str = ""
     derivative: DerivativeTerms | None = None
 
@@ -151,6 +165,8 @@ def instrument_problems(instrument: Instrument) -> list[str]:
         problems.append("reference_price must be a positive multiple of tick_size")
     if not 0 < i.band_bp <= BAND_BP_MAX:
         problems.append(f"band_bp must be in 1..{BAND_BP_MAX}")
+    if not 0 <= i.dynamic_band_bp <= BAND_BP_MAX or i.vi_duration_ns <= 0:
+        problems.append("dynamic_band_bp must be in 0..10000 and vi_duration_ns positive")
     if i.term_end < i.term_start:
         problems.append("term_end is before term_start")
     if not i.ip_asset_ids:
@@ -176,6 +192,11 @@ def load_instruments(source: str | Path | bytes) -> list[Instrument]:
     """Load instruments from a TOML file (a path) or TOML bytes; raise if any is unsound."""
     data = source if isinstance(source, bytes) else Path(source).read_bytes()
     instruments = msgspec.toml.decode(data, type=_InstrumentFile).instruments
+    ids = [i.instrument_id for i in instruments]
+    if len(set(ids)) != len(ids):
+        raise ValueError(
+            f"instrument ids listed twice: {sorted({i for i in ids if ids.count(i) > 1})}"
+        )
     for instrument in instruments:
         problems = instrument_problems(instrument)
         if problems:

@@ -25,6 +25,8 @@ from engine.messages import (
     DoneStatus,
     OrderAmended,
     OrderDone,
+    Phase,
+    PhaseChanged,
     Side,
     StopTriggered,
     StpMode,
@@ -44,6 +46,7 @@ CANCEL_MAKER = StpMode.CANCEL_MAKER
 CANCEL_BOTH = StpMode.CANCEL_BOTH
 SELF_TRADE = Reason.SELF_TRADE_PREVENTED
 NO_REASON = Reason.NONE
+CONTINUOUS = Phase.CONTINUOUS
 
 
 class Matcher:
@@ -61,24 +64,38 @@ class Matcher:
     # -- entry --------------------------------------------------------------------------
 
     def execute(self, book: Book, order: Order, seq: int, ts: int, out: list, min_qty: int = 0):
-        """Match an accepted order, then rest it or end it; append what happened to ``out``."""
+        """Match an accepted order, then rest it or end it; append what happened to ``out``.
+
+        Outside continuous trading (a call) the order rests without matching. A sweep that
+        would trade beyond the dynamic band stops at its edge and starts a volatility
+        interruption, into which the order's remainder rests (IOC and FOK are cancelled).
+        """
+        if book.phase != CONTINUOUS:
+            self.rest(book, order, seq, ts, out)
+            return
         buy = order.side == BUY
         price = order.price
+        limit = price or (book.band_high if buy else book.band_low)
+        beyond = 0
+        dynamic_bp = book.instrument.dynamic_band_bp
+        if dynamic_bp:
+            last = book.last_price or book.reference_price
+            edge = last + last * dynamic_bp // 10_000 if buy else last - last * dynamic_bp // 10_000
+            if (edge < limit) if buy else (edge > limit):
+                beyond, limit = limit, edge
         if buy:
-            limit = price or book.band_high
             crosses = bool(book.asks) and best_key(book.asks) <= limit
         else:
-            limit = price or book.band_low
             crosses = bool(book.bids) and -best_key(book.bids) >= limit
         tif = order.tif
         if crosses:
             needed = order.leaves if tif == FOK else min_qty
             if needed and self.executable_qty(book, order, limit, needed) < needed:
                 reason = Reason.FOK_NOT_FILLED if tif == FOK else Reason.MIN_QTY_NOT_MET
-                out.append(self._done(book, order, seq, ts, CANCELLED, reason))
+                out.append(self.done(book, order, seq, ts, CANCELLED, reason))
                 return
             if self._sweep(book, order, limit, seq, ts, out):
-                out.append(self._done(book, order, seq, ts, CANCELLED, SELF_TRADE))
+                out.append(self.done(book, order, seq, ts, CANCELLED, SELF_TRADE))
                 return
             if not order.leaves:
                 out.append(
@@ -94,24 +111,49 @@ class Matcher:
                     )
                 )
                 return
-        if not price:
+        if beyond and self.crosses(book, order.side, beyond):
+            self._interrupt(book, seq, ts, out)
+            if tif in (IOC, FOK):
+                reason = Reason.IOC_REMAINDER if tif == IOC else Reason.FOK_NOT_FILLED
+                out.append(self.done(book, order, seq, ts, CANCELLED, reason))
+            else:
+                self.rest(book, order, seq, ts, out)
+        elif tif == FOK or (min_qty and not crosses):
+            reason = Reason.FOK_NOT_FILLED if tif == FOK else Reason.MIN_QTY_NOT_MET
+            out.append(self.done(book, order, seq, ts, CANCELLED, reason))
+        elif not price:
             opposite = book.asks if buy else book.bids
             reason = Reason.MARKET_PROTECTION if opposite else Reason.MARKET_NO_LIQUIDITY
-            out.append(self._done(book, order, seq, ts, CANCELLED, reason))
-        elif tif in (IOC, FOK) or (min_qty and not crosses):
-            if tif == IOC:
-                reason = Reason.IOC_REMAINDER
-            else:
-                reason = Reason.FOK_NOT_FILLED if tif == FOK else Reason.MIN_QTY_NOT_MET
-            out.append(self._done(book, order, seq, ts, CANCELLED, reason))
+            out.append(self.done(book, order, seq, ts, CANCELLED, reason))
+        elif tif == IOC:
+            out.append(self.done(book, order, seq, ts, CANCELLED, Reason.IOC_REMAINDER))
         else:
-            order.visible = min(order.peak, order.leaves) if order.peak else order.leaves
-            level = book.rest(order)
+            self.rest(book, order, seq, ts, out)
+
+    @staticmethod
+    def rest(book: Book, order: Order, seq: int, ts: int, out: list) -> None:
+        """Put an order in the book showing its peak (a market order joins the call's queue)."""
+        order.visible = min(order.peak, order.leaves) if order.peak else order.leaves
+        level = book.rest(order)
+        if level.price:
             out.append(
                 BookLevelChanged(
-                    seq, ts, book.instrument_id, order.side, price, level.qty, len(level.orders)
+                    seq,
+                    ts,
+                    book.instrument_id,
+                    order.side,
+                    level.price,
+                    level.qty,
+                    len(level.orders),
                 )
             )
+
+    @staticmethod
+    def _interrupt(book: Book, seq: int, ts: int, out: list) -> None:
+        """Switch continuous trading into a volatility interruption's call for its duration."""
+        book.phase = Phase.VOLATILITY_INTERRUPTION
+        book.phase_end_ts = ts + book.instrument.vi_duration_ns
+        out.append(PhaseChanged(seq, ts, book.instrument_id, book.phase, book.phase_end_ts))
 
     def release_stops(self, book: Book, seq: int, ts: int, out: list) -> None:
         """Release the stops this command's trades reached, in acceptance order (see module)."""
@@ -134,9 +176,9 @@ class Matcher:
             )
             if order.price and not book.band_low <= order.price <= book.band_high:
                 reason = Reason.PRICE_OUTSIDE_BAND
-                out.append(self._done(book, order, seq, ts, CANCELLED, reason))
+                out.append(self.done(book, order, seq, ts, CANCELLED, reason))
             else:
-                self.execute(book, order, seq, ts, out)
+                self.execute(book, order, seq, ts, out, order.min_qty)
 
     # -- queries ------------------------------------------------------------------------
 
@@ -152,20 +194,28 @@ class Matcher:
         """Quantity the taker could fill at once within ``limit``, counting hidden quantity.
 
         Stops counting at ``needed``. Own orders never fill under self-trade prevention: they
-        are skipped (cancel maker, decrement) or end the count (cancel taker, cancel both).
+        are skipped (cancel maker, decrement) or end the count (cancel taker, cancel both),
+        and then only what is displayed ahead of the own order counts at its level, since a
+        refreshed iceberg peak joins the queue behind it.
         """
         buy = taker.side == BUY
         levels = book.asks if buy else book.bids
         key_limit = limit if buy else -limit
         me, stp = taker.participant, taker.stp
+        stops_at_own = stp in (CANCEL_TAKER, CANCEL_BOTH)
         total = 0
         for key, level in levels.items():
             if key > key_limit:
                 break
-            for maker in level.orders.values():
-                if stp and maker.participant == me:
-                    if stp in (CANCEL_TAKER, CANCEL_BOTH):
+            makers = level.orders.values()
+            if stops_at_own and any(m.participant == me for m in makers):
+                for maker in makers:
+                    if maker.participant == me:
                         return total
+                    total += maker.visible
+                return total
+            for maker in makers:
+                if stp and maker.participant == me:
                     continue
                 total += maker.leaves
                 if total >= needed:
@@ -267,6 +317,7 @@ class Matcher:
                 elif not maker.visible:
                     maker.visible = maker.peak if maker.peak < maker.leaves else maker.leaves
                     level.qty += maker.visible
+                    level.hidden -= maker.visible
                     orders.move_to_end(maker.order_id)
                 if not taker.leaves:
                     break
@@ -298,28 +349,31 @@ class Matcher:
         if mode == CANCEL_TAKER:
             return True
         if mode in (CANCEL_MAKER, CANCEL_BOTH):
-            out.append(self._done(book, maker, seq, ts, CANCELLED, SELF_TRADE))
+            out.append(self.done(book, maker, seq, ts, CANCELLED, SELF_TRADE))
             self._remove_from_level(book, level, maker)
             return mode == CANCEL_BOTH
         qty = min(taker.leaves, maker.leaves)  # DECREMENT
         taker.leaves -= qty
         taker.qty -= qty
-        maker.leaves -= qty
-        maker.qty -= qty
-        if maker.leaves:
+        if maker.leaves > qty:
+            hidden = maker.leaves - maker.visible
+            maker.leaves -= qty
+            maker.qty -= qty
             shown = min(maker.visible, maker.leaves)
             level.qty -= maker.visible - shown
             maker.visible = shown
+            if maker.peak:
+                level.hidden += maker.leaves - shown - hidden
             out.append(self._amended(book, maker, seq, ts))
         else:
-            maker.leaves = qty  # report what was open when it ended
-            out.append(self._done(book, maker, seq, ts, CANCELLED, SELF_TRADE))
-            maker.leaves = 0
+            out.append(self.done(book, maker, seq, ts, CANCELLED, SELF_TRADE))
             self._remove_from_level(book, level, maker)
+            maker.leaves = 0
+            maker.qty -= qty
         if taker.leaves:
             out.append(self._amended(book, taker, seq, ts))
             return False
-        taker.leaves = qty
+        taker.leaves = qty  # report what was open when it ended
         return True
 
     @staticmethod
@@ -327,6 +381,8 @@ class Matcher:
         """Drop an order from a level being swept (the sweep deletes the level when empty)."""
         del level.orders[order.order_id]
         level.qty -= order.visible
+        if order.peak:
+            level.hidden -= order.leaves - order.visible
         del book.orders[order.order_id]
         if order.tif == TimeInForce.GTD:
             book.gtd.remove((order.expire_ts, order.order_id))
@@ -334,7 +390,7 @@ class Matcher:
     # -- events -------------------------------------------------------------------------
 
     @staticmethod
-    def _done(book: Book, order: Order, seq: int, ts: int, status, reason) -> OrderDone:
+    def done(book: Book, order: Order, seq: int, ts: int, status, reason) -> OrderDone:
         return OrderDone(
             seq,
             ts,

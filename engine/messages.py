@@ -1,12 +1,14 @@
 """Commands into the core and events out of it: the one schema gateway, feed and journal share.
 
 Commands (verbs): :class:`NewOrder`, :class:`CancelOrder`, :class:`AmendOrder`,
-:class:`MassCancel`, :class:`ExpireOrders`, :class:`EndTradingDay`, :class:`ListInstrument`,
-:class:`SetPhase`, :class:`SetReferencePrice`; their union :data:`AnyCommand`.
+:class:`MassCancel`, :class:`Tick`, :class:`EndTradingDay`, :class:`Uncross`,
+:class:`StartEnglishAuction`, :class:`ListInstrument`, :class:`SetPhase`,
+:class:`SetReferencePrice`; their union :data:`AnyCommand`.
 
 Events (facts): :class:`OrderAccepted`, :class:`OrderRejected`, :class:`Trade`,
 :class:`OrderDone`, :class:`OrderAmended`, :class:`StopTriggered`, :class:`BookLevelChanged`,
-:class:`InstrumentListed`, :class:`PhaseChanged`, :class:`ReferencePriceChanged`; their union
+:class:`InstrumentListed`, :class:`PhaseChanged`, :class:`ReferencePriceChanged`,
+:class:`AuctionIndicative`, :class:`AuctionUncrossed`, :class:`AuctionExtended`; their union
 :data:`AnyEvent`.
 
 Commands carry no sequence number or time: the sequencer hands both to
@@ -40,16 +42,27 @@ class OrderType(IntEnum):
 
 
 class TimeInForce(IntEnum):
+    """How long an order may rest; the last three take part in auctions only."""
+
     DAY = 1
     """Rests until the end of the trading day (an :class:`EndTradingDay` command)."""
     GTC = 2
     """Rests until cancelled."""
     GTD = 3
-    """Rests until ``expire_ts`` (swept by an :class:`ExpireOrders` command)."""
+    """Rests until ``expire_ts`` (swept by a :class:`Tick` command)."""
     IOC = 4
     """Fills what it can at once; the rest is cancelled."""
     FOK = 5
     """Fills completely at once or not at all."""
+    AT_OPEN = 6
+    """Entered in the pre-open call, takes part in the opening uncross only (FIX OPG)."""
+    AT_CLOSE = 7
+    """Entered in the closing call, takes part in the closing uncross only (FIX ATC)."""
+    GFA = 8
+    """Good for auction: takes part in the next uncross of any call, then is cancelled."""
+
+
+AUCTION_ONLY = frozenset({TimeInForce.AT_OPEN, TimeInForce.AT_CLOSE, TimeInForce.GFA})
 
 
 class StpMode(IntEnum):
@@ -64,11 +77,36 @@ class StpMode(IntEnum):
 
 
 class Phase(IntEnum):
-    """The trading phase of one instrument, changed only by :class:`SetPhase`."""
+    """The trading phase of one instrument, changed only by sequenced commands."""
 
     CLOSED = 0
     CONTINUOUS = 1
     HALTED = 2
+    PRE_OPEN_CALL = 3
+    """Orders accumulate without matching until the opening uncross."""
+    OPENING_UNCROSS = 4
+    """Transient: the opening auction is executing."""
+    VOLATILITY_INTERRUPTION = 5
+    """A call entered because a trade would have left the dynamic band; ends by timer."""
+    CLOSING_CALL = 6
+    CLOSING_UNCROSS = 7
+    """Transient: the closing auction is executing."""
+    CALL = 8
+    """A periodic call of a call-auction-only instrument; the operator schedules uncrosses."""
+    ENGLISH_AUCTION = 9
+    """Ascending bids for a single lot until the (extendable) end time."""
+
+
+CALL_PHASES = frozenset(
+    {
+        Phase.PRE_OPEN_CALL,
+        Phase.VOLATILITY_INTERRUPTION,
+        Phase.CLOSING_CALL,
+        Phase.CALL,
+        Phase.ENGLISH_AUCTION,
+    }
+)
+"""Phases in which orders rest without matching and the indicative uncross is published."""
 
 
 class DoneStatus(IntEnum):
@@ -142,8 +180,12 @@ class MassCancel(Command, frozen=True):
     side: Side | None = None
 
 
-class ExpireOrders(Command, frozen=True):
-    """Timer: expire every GTD order whose ``expire_ts`` is at or before the command's time."""
+class Tick(Command, frozen=True):
+    """Timer: the sequencer's clock reached the command's time.
+
+    Expires GTD orders whose ``expire_ts`` has come, ends volatility interruptions whose
+    time is up (uncross, back to continuous) and closes English auctions past their end.
+    """
 
 
 class EndTradingDay(Command, frozen=True):
@@ -163,6 +205,36 @@ class SetPhase(Command, frozen=True):
     phase: Phase
 
 
+ExpireOrders = Tick  # transitional name, removed once the gateway's timer uses Tick
+
+
+class Uncross(Command, frozen=True):
+    """Operator or schedule: run the call's uncross now and move to the phase after it.
+
+    Pre-open call and volatility interruption go on to continuous trading, the closing call
+    to closed, and a call-auction-only instrument stays in its call.
+    """
+
+    instrument: str
+
+
+class StartEnglishAuction(Command, frozen=True):
+    """Open an ascending auction for a single lot (assignment or exclusive licence).
+
+    The seller enters one sell order whose limit is the reserve price; bids are buy orders
+    of one lot, each at least ``min_increment`` above the best bid and at least
+    ``start_price``. A bid within ``extension_window_ns`` of ``end_ts`` pushes the end to
+    ``extension_ns`` after the bid (anti-sniping). Times come with commands, never a clock.
+    """
+
+    instrument: str
+    start_price: int
+    min_increment: int
+    end_ts: int
+    extension_window_ns: int = 0
+    extension_ns: int = 0
+
+
 class SetReferencePrice(Command, frozen=True):
     """Operator or model: set the reference price the static band is centred on.
 
@@ -179,8 +251,10 @@ AnyCommand = (
     | CancelOrder
     | AmendOrder
     | MassCancel
-    | ExpireOrders
+    | Tick
     | EndTradingDay
+    | Uncross
+    | StartEnglishAuction
     | ListInstrument
     | SetPhase
     | SetReferencePrice
@@ -218,13 +292,16 @@ class OrderRejected(Event, frozen=True):
 
 
 class Trade(Event, frozen=True):
-    """One execution between a resting (maker) and an incoming (taker) order."""
+    """One execution: continuous (a resting maker and an incoming taker) or an auction's.
+
+    ``aggressor`` is the taker's side, or None for auction trades, which have no aggressor.
+    """
 
     instrument: str
     trade_id: int
     price: int
     qty: int
-    aggressor: Side
+    aggressor: Side | None
     buy_order_id: int
     sell_order_id: int
     buyer: str
@@ -280,8 +357,44 @@ class InstrumentListed(Event, frozen=True):
 
 
 class PhaseChanged(Event, frozen=True):
+    """A new trading phase; ``end_ts`` is when a timed phase ends (0: by command)."""
+
     instrument: str
     phase: Phase
+    end_ts: int = 0
+
+
+class AuctionIndicative(Event, frozen=True):
+    """The uncross the call would give now: published on every book change during a call.
+
+    ``price`` is None when nothing would execute; ``surplus_side`` names the side with
+    unmatched quantity at that price (None when balanced).
+    """
+
+    instrument: str
+    price: int | None
+    volume: int
+    surplus_side: Side | None
+    surplus: int
+    reference_price: int
+
+
+class AuctionUncrossed(Event, frozen=True):
+    """Summary of an executed auction (call uncross or English auction close)."""
+
+    instrument: str
+    price: int | None
+    volume: int
+    surplus_side: Side | None
+    surplus: int
+    trades: int
+
+
+class AuctionExtended(Event, frozen=True):
+    """An English auction's end moved later because a bid came in its last moments."""
+
+    instrument: str
+    end_ts: int
 
 
 class ReferencePriceChanged(Event, frozen=True):
@@ -304,4 +417,7 @@ AnyEvent = (
     | InstrumentListed
     | PhaseChanged
     | ReferencePriceChanged
+    | AuctionIndicative
+    | AuctionUncrossed
+    | AuctionExtended
 )

@@ -9,7 +9,16 @@ from __future__ import annotations
 
 from engine.book import Book, Order
 from engine.codes import Reason
-from engine.messages import AmendOrder, NewOrder, OrderType, Phase, Side, TimeInForce
+from engine.instruments import TradingRegime
+from engine.messages import (
+    CALL_PHASES,
+    AmendOrder,
+    NewOrder,
+    OrderType,
+    Phase,
+    Side,
+    TimeInForce,
+)
 
 OK = Reason.NONE
 LIMIT = OrderType.LIMIT
@@ -19,13 +28,35 @@ MARKET = OrderType.MARKET
 GTD = TimeInForce.GTD
 IMMEDIATE = (TimeInForce.IOC, TimeInForce.FOK)
 CONTINUOUS = Phase.CONTINUOUS
+AT_OPEN = TimeInForce.AT_OPEN
+AT_CLOSE = TimeInForce.AT_CLOSE
+LAST_CONTINUOUS_TIF = TimeInForce.FOK
 
 
 def _phase_reason(book: Book) -> Reason:
+    """Orders and amends are taken in continuous trading and in calls only."""
     phase = book.phase
-    if phase == CONTINUOUS:
+    if phase == CONTINUOUS or phase in CALL_PHASES:
         return OK
+    if book.instrument.regime == TradingRegime.RFQ:
+        return Reason.REGIME_VIOLATION  # RFQ negotiation is not built: no order book trading
     return Reason.INSTRUMENT_HALTED if phase == Phase.HALTED else Reason.MARKET_CLOSED
+
+
+def _call_reason(book: Book, cmd: NewOrder) -> Reason:
+    """What a call (or a closed or halted book) refuses: nothing can execute at once, and
+    at-open and at-close orders belong to their own call."""
+    reason = _phase_reason(book)
+    if reason:
+        return reason
+    phase, tif = book.phase, cmd.tif
+    if tif in IMMEDIATE or cmd.min_qty:
+        return Reason.NOT_ALLOWED_IN_PHASE
+    if (tif == AT_OPEN and phase != Phase.PRE_OPEN_CALL) or (
+        tif == AT_CLOSE and phase != Phase.CLOSING_CALL
+    ):
+        return Reason.NOT_ALLOWED_IN_PHASE
+    return OK
 
 
 def _price_reason(book: Book, price: int) -> Reason:
@@ -45,7 +76,11 @@ def check_new_order(book: Book, cmd: NewOrder, ts: int) -> Reason:
     Written flat, without helper calls, because every new order pays for it.
     """
     if book.phase != CONTINUOUS:
-        return _phase_reason(book)
+        reason = _call_reason(book, cmd)
+        if reason:
+            return reason
+    elif cmd.tif > LAST_CONTINUOUS_TIF:
+        return Reason.NOT_ALLOWED_IN_PHASE
     instrument = book.instrument
     lot = instrument.lot_size
     qty = cmd.qty

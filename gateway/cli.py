@@ -1,23 +1,291 @@
-"""The `ipx` command line: one entry point for operators, brokers, market makers and analysts."""
+"""The `ipx` command line: one entry point for operators, brokers, market makers and analysts.
+
+Subcommands: ``serve`` (the exchange server), ``keys`` (CURVE key pairs), ``schema`` (the
+wire protocol's JSON schema), ``order`` (a broker's buy, sell, cancel, amend, status),
+``quote`` (a market maker's mass quote), ``admin`` (halt, resume, phase, reference price,
+kill switch, uncross, clock tick) and ``demo`` (the simulated market over real sockets).
+"""
 
 from __future__ import annotations
 
 import argparse
+import json
+import logging
+import signal
+import sys
 from collections.abc import Sequence
+from enum import IntEnum
+from pathlib import Path
+
+import msgspec
+
+from engine.messages import (
+    EndTradingDay,
+    ListInstrument,
+    MassCancel,
+    OrderType,
+    Phase,
+    SetPhase,
+    SetReferencePrice,
+    Side,
+    Tick,
+    TimeInForce,
+    Uncross,
+)
+
+ORDERS = "tcp://127.0.0.1:5555"
+ADMIN = "tcp://127.0.0.1:5558"
+
+
+def _key_dir(args: argparse.Namespace) -> Path:
+    from gateway.config import default_key_dir
+
+    return Path(args.key_dir) if args.key_dir else default_key_dir()
+
+
+def _show(msg) -> str:
+    """One response as a JSON line, enums by name, so it reads and greps well."""
+    fields = {
+        name: value.name if isinstance(value, IntEnum) else value
+        for name, value in msgspec.structs.asdict(msg).items()
+    }
+    return json.dumps({"type": type(msg).__name__, **msgspec.to_builtins(fields)})
+
+
+# -- serve ----------------------------------------------------------------------------------
+
+
+def _serve(args: argparse.Namespace) -> int:
+    from gateway.auth import MDATA
+    from gateway.config import demo_config, load_config
+    from gateway.server import Server
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    if args.config:
+        config = load_config(args.config)
+    else:
+        config = demo_config(_key_dir(args))
+        print(f"demo keys in {config.key_dir} (server, admin/ops, participants/*)")
+    overrides = {"order_endpoint": args.orders, "admin_endpoint": args.admin}
+    overrides = {k: v for k, v in overrides.items() if v}
+    if args.no_feed:
+        overrides["feed_enabled"] = False
+    if overrides:
+        config = msgspec.structs.replace(config, **overrides)
+    server = Server(config)
+    if config.feed_enabled:
+        try:
+            from marketdata.publisher import MarketDataPublisher
+        except ImportError:
+            logging.info("no market-data publisher in this build: feed off")
+        else:
+            keys = {**config.participant_keys(), **config.admin_keys()}
+            server.authenticator.allow(MDATA, keys)
+            server.add_sink(
+                MarketDataPublisher(
+                    server.context,
+                    server.core,
+                    config.feed_endpoint,
+                    config.snapshot_endpoint,
+                    curve=server.server_key,
+                )
+            )
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: server.stop())
+    server.run()
+    logging.info("stopped after %d sequenced commands", server.gateway.seq)
+    return 0
+
+
+# -- keys and schema ------------------------------------------------------------------------
+
+
+def _keys(args: argparse.Namespace) -> int:
+    from gateway.auth import ensure_key_pair
+
+    folder = {"server": Path(), "admin": Path("admin"), "participant": Path("participants")}
+    directory = _key_dir(args) / folder[args.role]
+    for name in args.names:
+        pair = ensure_key_pair(directory, name)
+        print(f"{name} = \"{pair.public.decode()}\"  # {directory / name}.key_secret")
+    return 0
+
+
+def _schema(args: argparse.Namespace) -> int:
+    from gateway.codec import json_schema
+
+    print(json.dumps(json_schema(), indent=2))
+    return 0
+
+
+# -- clients --------------------------------------------------------------------------------
+
+
+def _client(args: argparse.Namespace):
+    from gateway.client import Client, participant_keys
+
+    server_key, key = participant_keys(_key_dir(args), args.participant)
+    client = Client(args.endpoint, server_key, key)
+    # A one-shot command must leave its orders in the book when it exits.
+    client.logon(cancel_on_disconnect=False)
+    return client
+
+
+def _finish(client, wait_ms: int) -> int:
+    for msg in client.responses(wait_ms):
+        print(_show(msg))
+    client.logout()
+    client.close()
+    return 0
+
+
+def _order(args: argparse.Namespace) -> int:
+    client = _client(args)
+    action = args.action
+    if action in ("buy", "sell"):
+        cl_ord_id = client.new_order(
+            args.instrument,
+            Side.BUY if action == "buy" else Side.SELL,
+            args.qty,
+            args.price,
+            order_type=OrderType[args.type.upper()],
+            tif=TimeInForce[args.tif.upper()],
+        )
+        print(f"sent cl_ord_id {cl_ord_id}", file=sys.stderr)
+    elif action == "cancel":
+        client.cancel(args.cl_ord_id)
+    elif action == "amend":
+        client.amend(args.cl_ord_id, args.qty, args.price)
+    else:
+        client.status(args.cl_ord_id)
+    return _finish(client, args.wait)
+
+
+def _quote(args: argparse.Namespace) -> int:
+    from gateway.protocol import QuoteEntry
+
+    values = args.entries
+    if len(values) % 5:
+        raise SystemExit("quote entries come in fives: INSTRUMENT BID BID_QTY ASK ASK_QTY")
+    entries = [
+        QuoteEntry(values[i], *(int(v) for v in values[i + 1 : i + 5]))
+        for i in range(0, len(values), 5)
+    ]
+    client = _client(args)
+    client.mass_quote(entries)
+    return _finish(client, args.wait)
+
+
+def _admin(args: argparse.Namespace) -> int:
+    from engine.instruments import load_instruments
+    from gateway.auth import load_key_pair
+    from gateway.client import AdminClient
+    from gateway.config import SERVER_KEY
+
+    key_dir = _key_dir(args)
+    server_key = load_key_pair(key_dir, SERVER_KEY).public
+    client = AdminClient(args.endpoint, server_key, load_key_pair(key_dir / "admin", args.name))
+    action, target = args.action, args.target
+    commands = {
+        "halt": lambda: [SetPhase(target[0], Phase.HALTED)],
+        "resume": lambda: [SetPhase(target[0], Phase.CONTINUOUS)],
+        "close": lambda: [SetPhase(target[0], Phase.CLOSED)],
+        "refprice": lambda: [SetReferencePrice(target[0], int(target[1]))],
+        "kill": lambda: [MassCancel(target[0])],
+        "phase": lambda: [SetPhase(target[0], Phase[target[1].upper()])],
+        "uncross": lambda: [Uncross(target[0])],
+        "tick": lambda: [Tick()],
+        "endofday": lambda: [EndTradingDay(target[0] if target else None)],
+        "list": lambda: [ListInstrument(i) for i in load_instruments(target[0])],
+    }
+    for command in commands[action]():
+        print(_show(client.request(command)))
+    client.close()
+    return 0
 
 
 def _demo(args: argparse.Namespace) -> int:
     from gateway import demo
 
-    demo.run(rounds=args.rounds, seed=args.seed)
-    return 0
+    summary = demo.run(seconds=args.seconds, seed=args.seed)
+    return 1 if summary["errors"] else 0
+
+
+# -- parser ---------------------------------------------------------------------------------
+
+
+def _client_options(parser: argparse.ArgumentParser, participant: str) -> None:
+    parser.add_argument("--participant", "-p", default=participant, help="whose key signs in")
+    parser.add_argument("--endpoint", default=ORDERS, help="the server's order endpoint")
+    parser.add_argument("--key-dir", help="key directory (default: the demo key directory)")
+    parser.add_argument("--wait", type=int, default=500, help="ms to wait for more responses")
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="ipx", description="IP exchange trading core")
     commands = parser.add_subparsers(dest="command", required=True)
-    demo = commands.add_parser("demo", help="run the demo market on the embedded instruments")
-    demo.add_argument("--rounds", type=int, default=400, help="quote rounds to simulate")
+
+    serve = commands.add_parser("serve", help="run the exchange server")
+    serve.add_argument("--config", help="TOML server config (default: demo keys, loopback)")
+    serve.add_argument("--key-dir", help="demo key directory when there is no config")
+    serve.add_argument("--orders", help="order-entry endpoint, e.g. tcp://127.0.0.1:5555")
+    serve.add_argument("--admin", help="admin endpoint, e.g. tcp://127.0.0.1:5558")
+    serve.add_argument("--no-feed", action="store_true", help="do not start the market data")
+    serve.set_defaults(run=_serve)
+
+    keys = commands.add_parser("keys", help="create (or show) CURVE key pairs")
+    keys.add_argument("names", nargs="+")
+    keys.add_argument("--role", choices=("participant", "admin", "server"), default="participant")
+    keys.add_argument("--key-dir", help="key directory (default: the demo key directory)")
+    keys.set_defaults(run=_keys)
+
+    schema = commands.add_parser("schema", help="print the protocol's JSON schema")
+    schema.set_defaults(run=_schema)
+
+    order = commands.add_parser("order", help="a broker's order: buy, sell, cancel, amend, status")
+    actions = order.add_subparsers(dest="action", required=True)
+    for side in ("buy", "sell"):
+        new = actions.add_parser(side)
+        new.add_argument("instrument")
+        new.add_argument("qty", type=int)
+        new.add_argument("price", type=int, nargs="?", default=0, help="minor units; 0 market")
+        new.add_argument("--type", default="limit", choices=[t.name.lower() for t in OrderType])
+        new.add_argument("--tif", default="day", choices=[t.name.lower() for t in TimeInForce])
+        _client_options(new, "BRK-SANYA-SEC")
+    for name in ("cancel", "status"):
+        sub = actions.add_parser(name)
+        sub.add_argument("cl_ord_id", type=int)
+        _client_options(sub, "BRK-SANYA-SEC")
+    amend = actions.add_parser("amend")
+    amend.add_argument("cl_ord_id", type=int)
+    amend.add_argument("qty", type=int, help="new total quantity")
+    amend.add_argument("price", type=int)
+    _client_options(amend, "BRK-SANYA-SEC")
+    order.set_defaults(run=_order)
+
+    quote = commands.add_parser("quote", help="a market maker's two-sided quotes")
+    quote.add_argument("entries", nargs="+", help="INSTRUMENT BID BID_QTY ASK ASK_QTY ...")
+    _client_options(quote, "MM-HAINAN-IP")
+    quote.set_defaults(run=_quote)
+
+    admin = commands.add_parser("admin", help="operator commands (needs an admin key)")
+    admin.add_argument(
+        "action",
+        choices=(
+            "halt", "resume", "close", "phase", "refprice", "kill", "uncross", "tick",
+            "endofday", "list",
+        ),
+    )
+    admin.add_argument(
+        "target", nargs="*", help="instrument [price | phase] | participant | file"
+    )
+    admin.add_argument("--name", default="ops", help="admin key name")
+    admin.add_argument("--endpoint", default=ADMIN)
+    admin.add_argument("--key-dir", help="key directory (default: the demo key directory)")
+    admin.set_defaults(run=_admin)
+
+    demo = commands.add_parser("demo", help="run the demo market over real sockets")
+    demo.add_argument("--seconds", type=float, default=10.0, help="how long the market trades")
     demo.add_argument("--seed", type=int, default=7, help="seed of the simulated participants")
     demo.set_defaults(run=_demo)
     return parser

@@ -1,93 +1,214 @@
-"""The demo market: seeded market makers and brokers trading the embedded IP instruments.
+"""The demo market over real sockets: a server, seeded market makers and brokers, a summary.
 
-Runs the core in-process (the server-based demo builds on it), feeding it a seeded stream of
-two-sided quotes and aggressive orders, and prints every trade and the best prices after
-each round. Randomness lives here, in the simulated participants, never in the core.
+The server runs on a background thread with CURVE on ipc sockets in a temporary directory
+(with its own throwaway keys), so the demo never collides with a running ``ipx serve``.
+Market makers requote every instrument with one MassQuote around a drifting mid; brokers
+send marketable IOC orders and resting limit orders. Each simulated participant has its own
+seeded random stream; the thread scheduling decides the interleaving, so two runs trade alike
+but not identically. A tape sink prints trades as the core makes them.
 """
 
 from __future__ import annotations
 
 import random
-from collections.abc import Iterator
+import tempfile
+import threading
+import time
+from collections import Counter
+from pathlib import Path
+
+import zmq
 
 from engine.core import Core
 from engine.instruments import Instrument, default_instruments
-from engine.messages import (
-    AmendOrder,
-    AnyCommand,
-    NewOrder,
-    OrderType,
-    Side,
-    TimeInForce,
-    Trade,
-)
+from engine.messages import Event, OrderType, Side, TimeInForce, Trade
+from gateway import protocol as p
+from gateway.client import Client, participant_keys
+from gateway.config import DEMO_BROKERS, DEMO_MAKERS, demo_config
+from gateway.server import Server, run_in_thread
 
-MAKERS = ("MM-HAINAN-IP", "MM-PEARL-RIVER")
-BROKERS = ("BRK-SANYA-SEC", "BRK-HAIKOU-CAP", "BRK-SHENZHEN-TECH")
+QUOTE_EVERY_S = 0.2
+ORDER_EVERY_S = (0.05, 0.3)
 
 
 def _on_tick(price: float, tick: int) -> int:
     return max(tick, round(price / tick) * tick)
 
 
-def simulated_flow(instruments: list[Instrument], rounds: int, seed: int) -> Iterator[AnyCommand]:
-    """Yield a seeded command stream: makers quote both sides, brokers cross the spread."""
-    rng = random.Random(seed)
-    next_id = iter(range(1, 1 << 62))
-    mids = {i.instrument_id: float(i.reference_price) for i in instruments}
-    quotes: dict[tuple[str, str, int], int] = {}
-    for _ in range(rounds):
-        inst = rng.choice(instruments)
-        iid, tick, lot = inst.instrument_id, inst.tick_size, inst.lot_size
-        mids[iid] *= 1 + rng.gauss(0, 0.002)
-        mid = mids[iid]
-        maker = rng.choice(MAKERS)
-        for side, sign in ((Side.BUY, -1), (Side.SELL, 1)):
-            price = _on_tick(mid * (1 + sign * rng.uniform(0.001, 0.01)), tick)
-            qty = lot * rng.randint(1, 10)
-            key = (iid, maker, side)
-            if key in quotes:
-                yield AmendOrder(iid, quotes[key], maker, qty, price)
-            else:
-                quotes[key] = next(next_id)
-                yield NewOrder(iid, quotes[key], maker, side, qty, price)
-        if rng.random() < 0.6:
-            side = rng.choice((Side.BUY, Side.SELL))
-            yield NewOrder(
-                iid,
-                next(next_id),
-                rng.choice(BROKERS),
-                side,
-                lot * rng.randint(1, 6),
-                order_type=OrderType.MARKET,
-                tif=TimeInForce.IOC,
-            )
+class TapeSink:
+    """Prints each trade as the core reports it (an event sink, like the feed publisher)."""
 
+    def __init__(self, core: Core, echo) -> None:
+        self.core = core
+        self.echo = echo
+        self.trades: list[Trade] = []
 
-def run(rounds: int = 400, seed: int = 7, echo=print) -> Core:
-    """Run the in-process demo market and print trades and best prices as they happen."""
-    instruments = default_instruments()
-    core = Core(instruments)
-    echo(f"IP exchange demo: {len(instruments)} instruments, {rounds} rounds, seed {seed}")
-    for inst in instruments:
-        echo(f"  {inst.instrument_id:<18} {inst.kind:<22} {inst.currency} {inst.name}")
-    trades = 0
-    for seq, cmd in enumerate(simulated_flow(instruments, rounds, seed), 1):
-        for event in core.apply(cmd, seq, seq * 1_000_000):
-            if isinstance(event, Trade):
-                trades += 1
-                book = core.book(event.instrument)
+    def sockets(self) -> list[zmq.Socket]:
+        return []
+
+    def on_readable(self, sock: zmq.Socket) -> None:
+        return None
+
+    def on_events(self, events: list[Event]) -> None:
+        for event in events:
+            if type(event) is Trade:
+                self.trades.append(event)
+                book = self.core.book(event.instrument)
                 scale = 10**book.instrument.minor_units
-                echo(
-                    f"seq {seq:>6} TRADE {event.instrument:<18} {event.qty:>5} @ "
+                self.echo(
+                    f"seq {event.seq:>6} TRADE {event.instrument:<18} {event.qty:>5} @ "
                     f"{event.price / scale:>14,.2f} {book.instrument.currency}  "
-                    f"{event.buyer} <- {event.seller}  "
-                    f"bid {_fmt(book.best_bid(), scale)} / ask {_fmt(book.best_ask(), scale)}"
+                    f"{event.buyer} <- {event.seller}"
                 )
-    core.check()
-    echo(f"done: {seq} commands, {trades} trades, fingerprint {core.fingerprint()[:16]}")
-    return core
+
+    def on_idle(self, now_ns: int) -> None:
+        return None
+
+    def close(self) -> None:
+        return None
 
 
-def _fmt(price: int | None, scale: int) -> str:
-    return "-" if price is None else f"{price / scale:,.2f}"
+class _Participant(threading.Thread):
+    """One simulated firm: its own client, seed and counters."""
+
+    def __init__(self, name, client, instruments, seed, stop) -> None:
+        super().__init__(name=name, daemon=True)
+        self.client = client
+        self.instruments = instruments
+        self.rng = random.Random(seed)
+        self.stop = stop
+        self.sent = 0
+        self.reports: Counter = Counter()
+        self.error: BaseException | None = None
+
+    def drain(self, wait_s: float) -> None:
+        deadline = time.monotonic() + wait_s
+        while (left := deadline - time.monotonic()) > 0:
+            msg = self.client.recv(int(left * 1000) + 1)
+            if type(msg) is p.ExecutionReport:
+                self.reports[msg.exec_type.name] += 1
+            elif msg is not None:
+                self.reports[type(msg).__name__] += 1
+
+    def run(self) -> None:
+        try:
+            while not self.stop.is_set():
+                self.step()
+        except BaseException as error:  # reported by the summary, not lost in a thread
+            self.error = error
+
+
+class _Maker(_Participant):
+    def __init__(self, *args) -> None:
+        super().__init__(*args)
+        self.mids = {i.instrument_id: float(i.reference_price) for i in self.instruments}
+
+    def step(self) -> None:
+        entries = []
+        for inst in self.instruments:
+            mid = self.mids[inst.instrument_id] * (1 + self.rng.gauss(0, 0.002))
+            self.mids[inst.instrument_id] = mid
+            half = self.rng.uniform(0.002, 0.01)
+            entries.append(
+                p.QuoteEntry(
+                    inst.instrument_id,
+                    _on_tick(mid * (1 - half), inst.tick_size),
+                    inst.lot_size * self.rng.randint(1, 10),
+                    _on_tick(mid * (1 + half), inst.tick_size) + inst.tick_size,
+                    inst.lot_size * self.rng.randint(1, 10),
+                )
+            )
+        self.client.mass_quote(entries)
+        self.sent += 1
+        self.drain(QUOTE_EVERY_S)
+
+
+class _Broker(_Participant):
+    def step(self) -> None:
+        inst: Instrument = self.rng.choice(self.instruments)
+        side = self.rng.choice((Side.BUY, Side.SELL))
+        qty = inst.lot_size * self.rng.randint(1, 6)
+        if self.rng.random() < 0.7:
+            self.client.new_order(
+                inst.instrument_id, side, qty, order_type=OrderType.MARKET, tif=TimeInForce.IOC
+            )
+        else:
+            sign = -1 if side == Side.BUY else 1
+            price = inst.reference_price * (1 + sign * self.rng.uniform(0.005, 0.03))
+            self.client.new_order(
+                inst.instrument_id, side, qty, _on_tick(price, inst.tick_size), tif=TimeInForce.DAY
+            )
+        self.sent += 1
+        self.drain(self.rng.uniform(*ORDER_EVERY_S))
+
+
+def run(seconds: float = 10.0, seed: int = 7, echo=print) -> dict:
+    """Run the demo market for ``seconds`` and print the tape and a summary; return it."""
+    instruments = [i for i in default_instruments() if i.regime == "continuous"]
+    with tempfile.TemporaryDirectory(prefix="ipx-demo-") as tmp:
+        key_dir = Path(tmp) / "keys"
+        config = demo_config(
+            key_dir, order_endpoint=f"ipc://{tmp}/orders", admin_endpoint=f"ipc://{tmp}/admin"
+        )
+        server = Server(config)
+        tape = TapeSink(server.core, echo)
+        server.add_sink(tape)
+        thread = run_in_thread(server)
+        echo(f"IP exchange demo: server on {server.order_endpoint} (CURVE), {seconds:g} s")
+        echo(f"seeded participants (seed {seed}): {', '.join(DEMO_MAKERS + DEMO_BROKERS)}")
+        for inst in instruments:
+            echo(f"  {inst.instrument_id:<18} {inst.kind:<22} {inst.currency} {inst.name}")
+        stop = threading.Event()
+        context = zmq.Context()
+        firms = []
+        for index, name in enumerate(DEMO_MAKERS + DEMO_BROKERS):
+            server_key, key = participant_keys(key_dir, name)
+            client = Client(server.order_endpoint, server_key, key, context=context)
+            client.logon()
+            kind = _Maker if name in DEMO_MAKERS else _Broker
+            firms.append(kind(name, client, instruments, seed * 1000 + index, stop))
+        for firm in firms:
+            firm.start()
+        stop.wait(seconds)
+        stop.set()
+        for firm in firms:
+            firm.join(5)
+            firm.client.logout()
+            firm.client.close()
+        context.term()
+        server.stop()
+        thread.join(5)
+    server.core.check()
+    return _summary(server, tape, firms, echo)
+
+
+def _summary(server: Server, tape: TapeSink, firms: list, echo) -> dict:
+    by_instrument: dict[str, list[Trade]] = {}
+    for trade in tape.trades:
+        by_instrument.setdefault(trade.instrument, []).append(trade)
+    echo("")
+    echo(f"{'instrument':<18} {'trades':>7} {'volume':>8} {'vwap':>16} {'last':>16}")
+    for instrument, trades in sorted(by_instrument.items()):
+        scale = 10 ** server.core.book(instrument).instrument.minor_units
+        volume = sum(t.qty for t in trades)
+        vwap = sum(t.qty * t.price for t in trades) / volume / scale
+        last = trades[-1].price / scale
+        echo(f"{instrument:<18} {len(trades):>7} {volume:>8} {vwap:>16,.2f} {last:>16,.2f}")
+    echo("")
+    echo(f"{'participant':<18} {'sent':>6}  reports")
+    for firm in firms:
+        counts = ", ".join(f"{k.lower()} {v}" for k, v in sorted(firm.reports.items()))
+        echo(f"{firm.name:<18} {firm.sent:>6}  {counts}")
+        if firm.error is not None:
+            echo(f"  error: {firm.error!r}")
+    summary = {
+        "commands": server.gateway.seq,
+        "trades": len(tape.trades),
+        "fingerprint": server.core.fingerprint(),
+        "errors": sum(firm.error is not None for firm in firms),
+    }
+    echo(
+        f"\ndone: {summary['commands']} sequenced commands, {summary['trades']} trades, "
+        f"fingerprint {summary['fingerprint'][:16]}"
+    )
+    return summary

@@ -49,8 +49,11 @@ def _black_scholes(
     d2 = d1 - vol
     fwd_s = s * np.exp(-q * t)
     pv_k = k * np.exp(-r * t)
-    value = sign * (
-        fwd_s * np.asarray(norm_cdf(sign * d1)) - pv_k * np.asarray(norm_cdf(sign * d2))
+    # Deep out of the money the two terms cancel to rounding noise: an option is never
+    # worth less than nothing, so clip at zero.
+    value = np.maximum(
+        0.0,
+        sign * (fwd_s * np.asarray(norm_cdf(sign * d1)) - pv_k * np.asarray(norm_cdf(sign * d2))),
     )
     out = np.exp(-hazard * t) * value
     return float(out) if out.ndim == 0 else out

@@ -1,0 +1,259 @@
+"""The exchange server: sockets, security and the one sequenced loop around the gateway.
+
+Public names: :class:`Server`, :class:`EventSink`, :func:`run_in_thread`.
+
+One thread owns all state. Each turn of the loop drains what the sockets hold (up to a batch
+budget), lets :class:`~gateway.session.Gateway` turn requests into engine commands or
+rejects, has it stamp, journal and apply them, sends the replies, and then gives the batch's
+events to the sinks (the market-data publisher). Sends never block (``DONTWAIT``); a peer
+that has gone (``ROUTER_MANDATORY`` says so) loses its session, and with it its orders when it
+asked for cancel-on-disconnect.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from pathlib import Path
+from typing import Protocol
+
+import zmq
+
+from engine.core import Core
+from engine.instruments import default_instruments, load_instruments
+from engine.messages import Event
+from gateway.auth import ADMIN, ORDERS, ExchangeAuthenticator, KeyPair, load_key_pair
+from gateway.codec import encode
+from gateway.config import SERVER_KEY, ServerConfig
+from gateway.journal import Journal, NullJournal
+from gateway.session import Gateway
+
+log = logging.getLogger("ipx.server")
+
+POLL_MS = 50
+"""Longest the loop sleeps: bounds timer jitter and how long :meth:`Server.stop` takes."""
+TIMER_NS = 50_000_000
+"""How often heartbeats, session timeouts and expiry are checked."""
+HWM = 100_000
+TRANSPORT_MAX_BYTES = 1 << 20
+"""libzmq drops (and disconnects) anything larger, before it costs us memory."""
+
+
+class EventSink(Protocol):
+    """Something fed the core's events after each batch (the market-data publisher).
+
+    It may own sockets of the server's context; the loop polls them and calls
+    :meth:`on_readable`, all on the loop's thread, so the sink sees the core consistent.
+    """
+
+    def sockets(self) -> list[zmq.Socket]: ...
+
+    def on_readable(self, sock: zmq.Socket) -> None: ...
+
+    def on_events(self, events: list[Event]) -> None: ...
+
+    def on_idle(self, now_ns: int) -> None: ...
+
+    def close(self) -> None: ...
+
+
+class Server:
+    """Builds the context, authenticator and core from a config; :meth:`run` serves them.
+
+    Create sinks with :attr:`context`, :attr:`core` and :attr:`authenticator` (to admit
+    keys on the ``mdata`` domain) and :meth:`add_sink` them before :meth:`run`.
+    """
+
+    def __init__(
+        self,
+        config: ServerConfig,
+        *,
+        core: Core | None = None,
+        journal: Journal | None = None,
+        sinks: list[EventSink] | tuple = (),
+    ) -> None:
+        self.config = config
+        key_dir = config.key_path()
+        self.server_key: KeyPair = load_key_pair(key_dir, SERVER_KEY)
+        if self.server_key.secret is None:
+            raise ValueError(f"no server secret key in {key_dir}")
+        if core is None:
+            source = config.instruments_file
+            core = Core(load_instruments(Path(source)) if source else default_instruments())
+        self.core = core
+        self.journal = journal or NullJournal()
+        self.sinks: list[EventSink] = list(sinks)
+        participants = config.participant_keys()
+        admins = config.admin_keys()
+        self.context = zmq.Context()
+        self.authenticator = ExchangeAuthenticator(self.context)
+        self.authenticator.start()
+        self.authenticator.allow(ORDERS, participants)
+        self.authenticator.allow(ADMIN, admins)
+        self.gateway = Gateway(self.core, config, participants, admins, self.journal)
+        self.order_endpoint = ""
+        self.admin_endpoint = ""
+        self.ready = threading.Event()
+        """Set once the server listens, or once it failed to (then :attr:`error` says why)."""
+        self.error: Exception | None = None
+        self._stopping = threading.Event()
+
+    def add_sink(self, sink: EventSink) -> None:
+        self.sinks.append(sink)
+
+    def stop(self) -> None:
+        """Ask the loop to finish its turn and return (safe from any thread or a signal)."""
+        self._stopping.set()
+
+    def _router(self, endpoint: str, domain: str) -> zmq.Socket:
+        sock = self.context.socket(zmq.ROUTER)
+        sock.linger = 0
+        sock.router_mandatory = 1
+        sock.sndhwm = sock.rcvhwm = HWM
+        sock.maxmsgsize = TRANSPORT_MAX_BYTES
+        sock.heartbeat_ivl = 1000
+        sock.heartbeat_timeout = 3000
+        sock.curve_server = True
+        sock.curve_secretkey = self.server_key.secret
+        sock.curve_publickey = self.server_key.public
+        sock.zap_domain = domain.encode()
+        sock.bind(endpoint)
+        return sock
+
+    def run(self) -> None:
+        """Bind, set :attr:`ready`, and serve until :meth:`stop`; then close everything."""
+        config = self.config
+        try:
+            orders = self._router(config.order_endpoint, ORDERS)
+            admin = self._router(config.admin_endpoint, ADMIN)
+        except zmq.ZMQError as error:
+            self.error = error
+            self.ready.set()
+            self.close()
+            raise
+        self.order_endpoint = orders.last_endpoint.decode()
+        self.admin_endpoint = admin.last_endpoint.decode()
+        poller = zmq.Poller()
+        poller.register(orders, zmq.POLLIN)
+        poller.register(admin, zmq.POLLIN)
+        sink_of = {}
+        for sink in self.sinks:
+            for sock in sink.sockets():
+                poller.register(sock, zmq.POLLIN)
+                sink_of[sock] = sink
+        log.info("orders on %s, admin on %s", self.order_endpoint, self.admin_endpoint)
+        self.ready.set()
+        try:
+            self._loop(poller, orders, admin, sink_of)
+        finally:
+            orders.close()
+            admin.close()
+            self.close()
+
+    def _loop(self, poller: zmq.Poller, orders: zmq.Socket, admin: zmq.Socket, sink_of) -> None:
+        gateway = self.gateway
+        budget = self.config.batch_budget
+        sinks = self.sinks
+        stopping = self._stopping
+        poll = poller.poll
+        next_timer = 0
+        while not stopping.is_set():
+            ready = dict(poll(POLL_MS))
+            mono = time.monotonic_ns()
+            if orders in ready:
+                self._drain_orders(orders, budget, mono)
+            if admin in ready:
+                self._drain_admin(admin, budget)
+            if mono >= next_timer:
+                next_timer = mono + TIMER_NS
+                gateway.on_timer(time.time_ns(), mono)
+            events = gateway.process()
+            out, admin_out = gateway.take_replies()
+            if out:
+                self._send(orders, out, gateway, mono)
+            for rid, frame in admin_out:
+                try:
+                    admin.send_multipart((rid, frame), zmq.DONTWAIT)
+                except zmq.ZMQError as error:
+                    log.warning("admin reply to %r lost: %s", rid, error)
+            for sink in sinks:
+                if events:
+                    sink.on_events(events)
+                sink.on_idle(time.time_ns())
+            for sock in ready:
+                sink = sink_of.get(sock)
+                if sink is not None:
+                    sink.on_readable(sock)
+
+    def _drain_orders(self, sock: zmq.Socket, budget: int, mono: int) -> None:
+        """Receive up to ``budget`` messages; the participant is the frame's ZAP User-Id."""
+        recv = sock.recv
+        more = sock.get
+        on_frame = self.gateway.on_order_frame
+        for _ in range(budget):
+            try:
+                head = recv(zmq.NOBLOCK, copy=False)  # a Frame: it carries the User-Id
+            except zmq.Again:
+                return
+            payload = recv()  # the rest of a message is there once its first frame is
+            if more(zmq.RCVMORE):
+                extra = 1
+                while more(zmq.RCVMORE):
+                    recv()
+                    extra += 1
+                self.gateway.on_bad_envelope(head.bytes, extra + 1)
+                continue
+            on_frame(head.bytes, head.get("User-Id"), payload, mono)
+
+    def _drain_admin(self, sock: zmq.Socket, budget: int) -> None:
+        for _ in range(budget):
+            try:
+                frames = sock.recv_multipart(zmq.NOBLOCK, copy=False)
+            except zmq.Again:
+                return
+            if len(frames) == 2:
+                head = frames[0]
+                self.gateway.on_admin_frame(head.bytes, head.get("User-Id"), frames[1].bytes)
+
+    @staticmethod
+    def _send(sock: zmq.Socket, out: dict, gateway: Gateway, mono: int) -> None:
+        """One frame per connection; never block: a vanished peer ends its session."""
+        send = sock.send_multipart
+        sessions = gateway.sessions
+        lost = []
+        for rid, msgs in out.items():
+            try:
+                send((rid, encode(msgs)), zmq.DONTWAIT)
+            except zmq.Again:
+                log.warning("dropped a reply to %r: its pipe is full", rid)
+                continue
+            except zmq.ZMQError as error:
+                if error.errno != zmq.EHOSTUNREACH:
+                    raise
+                lost.append(rid)
+                continue
+            session = sessions.get(rid)
+            if session is not None:
+                session.last_send_ns = mono
+        for rid in lost:
+            gateway.on_peer_lost(rid)
+
+    def close(self) -> None:
+        for sink in self.sinks:
+            sink.close()
+        self.journal.close()
+        self.authenticator.stop()
+        self.context.term()
+
+
+def run_in_thread(server: Server, timeout: float = 10.0) -> threading.Thread:
+    """Run ``server`` on a daemon thread and return once it listens (or raise)."""
+    thread = threading.Thread(target=server.run, name="ipx-server", daemon=True)
+    thread.start()
+    if not server.ready.wait(timeout):
+        server.stop()
+        raise TimeoutError("the server did not start listening")
+    if server.error is not None:
+        raise server.error
+    return thread

@@ -1,0 +1,742 @@
+"""The session layer, without sockets: requests in, sequenced commands and replies out.
+
+Public types: :class:`Gateway` (the layer), :class:`TokenBucket`, :class:`Session`,
+:class:`OrderRecord`, :class:`Participant`.
+
+Like h11, this module does no I/O: :mod:`gateway.server` feeds it frames and the clock and
+sends what it produces, so every rule here (logon, throttle, idempotent client order ids,
+ownership, cancel-on-disconnect, FIX reports) is testable without a network.
+
+The core knows orders by engine order id and participant; brokers know them by client order
+id. A :class:`Participant` holds that translation (and makes client order ids idempotent);
+an :class:`OrderRecord` carries the running totals FIX reports need (cumulative quantity and
+notional) that the core's events give only as deltas. A :class:`Session` is one logged-on
+connection: its routing id, heartbeat clock, throttle and cancel-on-disconnect choice.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import defaultdict
+from collections.abc import Iterable
+
+import msgspec
+
+from engine.codes import Reason
+from engine.core import Core
+from engine.messages import AmendOrder as EngineAmend
+from engine.messages import CancelOrder as EngineCancel
+from engine.messages import (
+    DoneStatus,
+    Event,
+    OrderAccepted,
+    OrderAmended,
+    OrderDone,
+    OrderRejected,
+    Request,
+    Side,
+    StopTriggered,
+    Tick,
+    Trade,
+)
+from engine.messages import MassCancel as EngineMassCancel
+from engine.messages import NewOrder as EngineNewOrder
+from gateway import protocol as p
+from gateway.codec import WireError, decode_admin_request, decode_request, encode, peek
+from gateway.config import ServerConfig
+from gateway.journal import Journal
+from gateway.protocol import OrdStatus
+
+NEW = OrdStatus.NEW
+
+
+class TokenBucket:
+    """Admit ``rate`` requests per second on average and ``burst`` at once; never queue.
+
+    >>> bucket = TokenBucket(rate=10, burst=2, now_ns=0)
+    >>> [bucket.take(0), bucket.take(0), bucket.take(0), bucket.take(100_000_000)]
+    [True, True, False, True]
+    """
+
+    __slots__ = ("burst", "last_ns", "per_ns", "tokens")
+
+    def __init__(self, rate: int, burst: int, now_ns: int) -> None:
+        self.per_ns = rate / 1e9
+        self.burst = float(burst)
+        self.tokens = float(burst)
+        self.last_ns = now_ns
+
+    def take(self, now_ns: int) -> bool:
+        """Spend one token if there is one; O(1)."""
+        tokens = self.tokens + (now_ns - self.last_ns) * self.per_ns
+        if tokens > self.burst:
+            tokens = self.burst
+        self.last_ns = now_ns
+        if tokens >= 1.0:
+            self.tokens = tokens - 1.0
+            return True
+        self.tokens = tokens
+        return False
+
+
+class OrderRecord(msgspec.Struct, gc=False):
+    """One order as its owner knows it; kept after it ends so status queries still answer.
+
+    Not tracked by the cyclic GC (``gc=False``): the gateway holds one per order ever
+    entered, and full collections over millions of them would stall the loop.
+    """
+
+    order_id: int
+    cl_ord_id: int
+    participant: Participant
+    session: Session
+    instrument: str
+    side: int
+    price: int
+    order_qty: int
+    quote: bool = False
+    orig_cl_ord_id: int = 0
+    cum_qty: int = 0
+    cum_notional: int = 0
+    status: OrdStatus = OrdStatus.NEW
+
+    @property
+    def leaves(self) -> int:
+        return self.order_qty - self.cum_qty if self.status < OrdStatus.FILLED else 0
+
+
+class Participant:
+    """A participant's client order ids (each used once), live orders, quotes and sessions."""
+
+    __slots__ = ("cl_ord_ids", "name", "quotes", "sessions")
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.cl_ord_ids: dict[int, OrderRecord | None] = {}
+        """Every client order id used; the order it names, or None (cancels, rejects)."""
+        self.quotes: dict[tuple[str, int], OrderRecord] = {}
+        """(instrument, side) -> the order carrying that side of the participant's quote."""
+        self.sessions: list[Session] = []
+
+    def live_session(self, preferred: Session) -> Session | None:
+        """Where a report for an order of ``preferred`` goes: it, or another live session."""
+        if preferred.logged_on:
+            return preferred
+        return self.sessions[0] if self.sessions else None
+
+
+class Session:
+    """One logged-on connection, addressed by its routing id, owned by one participant."""
+
+    __slots__ = (
+        "bucket",
+        "cancel_on_disconnect",
+        "heartbeat_ns",
+        "last_recv_ns",
+        "last_send_ns",
+        "logged_on",
+        "orders",
+        "participant",
+        "routing_id",
+    )
+
+    def __init__(
+        self,
+        routing_id: bytes,
+        participant: Participant,
+        heartbeat_ns: int,
+        cancel_on_disconnect: bool,
+        bucket: TokenBucket,
+        now_ns: int,
+    ) -> None:
+        self.routing_id = routing_id
+        self.participant = participant
+        self.heartbeat_ns = heartbeat_ns
+        self.cancel_on_disconnect = cancel_on_disconnect
+        self.bucket = bucket
+        self.last_recv_ns = now_ns
+        self.last_send_ns = now_ns
+        self.logged_on = True
+        self.orders: dict[int, OrderRecord] = {}
+        """The session's live orders by engine order id (what cancel-on-disconnect removes)."""
+
+    def timed_out(self, now_ns: int) -> bool:
+        """Nothing received for three heartbeat intervals."""
+        return now_ns - self.last_recv_ns > 3 * self.heartbeat_ns
+
+
+class _QuoteAck:
+    """Collects the outcome of one MassQuote's commands until the last one is applied."""
+
+    __slots__ = ("pending", "quote_id", "rejects", "session")
+
+    def __init__(self, session: Session, quote_id: int) -> None:
+        self.session = session
+        self.quote_id = quote_id
+        self.pending = 0
+        self.rejects: list[p.QuoteReject] = []
+
+
+# What produced an entry of the batch; decides how its events are reported.
+REPLY, LOGON, NEW_ORDER, CANCEL, AMEND, MASS_CANCEL, QUOTE, STATUS, DISCONNECT, TIMER, ADMIN = (
+    range(11)
+)
+
+FILLED = OrdStatus.FILLED
+PARTIALLY_FILLED = OrdStatus.PARTIALLY_FILLED
+BUY = Side.BUY
+SELL = Side.SELL
+ADDED = p.Liquidity.ADDED
+REMOVED = p.Liquidity.REMOVED
+_DONE_STATUS = {DoneStatus.CANCELLED: OrdStatus.CANCELLED, DoneStatus.EXPIRED: OrdStatus.EXPIRED}
+_DONE_EXEC = {DoneStatus.CANCELLED: p.ExecType.CANCELLED, DoneStatus.EXPIRED: p.ExecType.EXPIRED}
+
+
+class Gateway:
+    """Sessions, client order ids and report routing around one :class:`~engine.core.Core`.
+
+    Feed it with :meth:`on_order_frame`, :meth:`on_admin_frame`, :meth:`on_peer_lost` and
+    :meth:`on_timer`; then :meth:`process` sequences what accumulated, journals it, applies
+    it and leaves the replies in :attr:`out` (order port: routing id -> responses, in request
+    order, sent as one frame per connection) and :attr:`admin_out` (admin port:
+    ``(routing_id, frame)`` pairs).
+    """
+
+    def __init__(
+        self,
+        core: Core,
+        config: ServerConfig,
+        participants: Iterable[str],
+        admins: Iterable[str],
+        journal: Journal,
+        clock=time.time_ns,
+    ) -> None:
+        self.core = core
+        self.config = config
+        self.journal = journal
+        self.clock = clock
+        self.participants = {name: Participant(name) for name in participants}
+        self.admins = frozenset(admins)
+        self.sessions: dict[bytes, Session] = {}
+        self.orders: dict[int, OrderRecord] = {}
+        """Live orders by engine order id."""
+        self.seq = core.last_seq
+        self.last_order_id = core.last_order_id
+        self.exec_id = 0
+        self.entries: list[tuple] = []
+        self.out: defaultdict[bytes, list[p.Msg]] = defaultdict(list)
+        self.admin_out: list[tuple[bytes, bytes]] = []
+        self._next_tick_ns = 0
+        self._handlers = {
+            p.NewOrder: self._new_order,
+            p.CancelOrder: self._cancel,
+            p.AmendOrder: self._amend,
+            p.MassCancel: self._mass_cancel,
+            p.MassQuote: self._mass_quote,
+            p.OrderStatus: self._status,
+            p.Heartbeat: _ignore,
+            p.Logout: self._logout,
+            p.Logon: self._second_logon,
+        }
+
+    # -- input ------------------------------------------------------------------------------
+
+    def take_replies(self) -> tuple[dict[bytes, list[p.Msg]], list[tuple[bytes, bytes]]]:
+        """Hand over (and forget) the replies produced so far, for the server to send."""
+        out, admin = self.out, self.admin_out
+        if out:
+            self.out = defaultdict(list)
+        if admin:
+            self.admin_out = []
+        return out, admin
+
+    def on_order_frame(self, rid: bytes, user: str, payload: bytes, now_ns: int) -> None:
+        """One order-port message from the connection ``rid`` whose key belongs to ``user``."""
+        session = self.sessions.get(rid)
+        if session is not None and session.participant.name != user:
+            # The routing id was reused by another key after its owner vanished.
+            self._end_session(session, Reason.NONE, notify=False)
+            session = None
+        if len(payload) > self.config.max_message_size:
+            return self._reply(rid, p.BusinessReject(*peek(b""), Reason.OVERSIZED, "too long"))
+        try:
+            msg = decode_request(payload)
+        except WireError as error:
+            tag, ref = peek(payload)
+            return self._reply(rid, p.BusinessReject(tag, ref, error.reason, error.text[:200]))
+        if session is None:
+            if type(msg) is p.Logon:
+                return self._logon(rid, user, msg, now_ns)
+            return self._reply(rid, _business_reject(msg, Reason.NOT_LOGGED_ON))
+        session.last_recv_ns = now_ns
+        kind = type(msg)
+        if kind is not p.Heartbeat and kind is not p.Logout and not session.bucket.take(now_ns):
+            return self._refuse(session, msg, Reason.THROTTLED)
+        self._handlers[kind](session, msg)
+        return None
+
+    def on_bad_envelope(self, rid: bytes, frames: int) -> None:
+        """A message with other than one payload frame: rejected, the session survives."""
+        text = f"expected 1 payload frame, got {frames}"
+        self._reply(rid, p.BusinessReject(0, 0, Reason.BAD_ENVELOPE, text))
+
+    def on_admin_frame(self, rid: bytes, user: str, payload: bytes) -> None:
+        """One admin-port message; only registered admin keys may send commands."""
+        try:
+            request = decode_admin_request(payload)
+        except WireError as error:
+            ack = p.AdminAck(peek(payload)[1], 0, error.reason, [], error.text[:200])
+            self.entries.append((REPLY, None, rid, encode(ack), True))
+            return
+        if user not in self.admins:
+            ack = p.AdminAck(request.request_id, 0, Reason.NOT_AUTHORISED, [])
+            self.entries.append((REPLY, None, rid, encode(ack), True))
+            return
+        self.entries.append((ADMIN, request.command, rid, request.request_id, None))
+
+    def on_peer_lost(self, rid: bytes) -> None:
+        """The transport says the peer is gone (a send found no route): end its session."""
+        session = self.sessions.get(rid)
+        if session is not None:
+            self._end_session(session, Reason.NONE, notify=False)
+
+    def on_timer(self, now_ns: int, mono_ns: int) -> None:
+        """Heartbeats, session timeouts and the sequenced clock :class:`Tick` (GTD expiry,
+        the end of volatility interruptions and English auctions)."""
+        for session in list(self.sessions.values()):
+            if session.timed_out(mono_ns):
+                self._end_session(session, Reason.SESSION_TIMEOUT, notify=True)
+            elif mono_ns - session.last_send_ns >= session.heartbeat_ns:
+                session.last_send_ns = mono_ns
+                self._reply(session.routing_id, p.Heartbeat(now_ns))
+        if now_ns >= self._next_tick_ns:
+            self._next_tick_ns = now_ns + self.config.tick_interval_ms * 1_000_000
+            self.entries.append((TIMER, Tick(), None, None, None))
+
+    # -- sequencing -------------------------------------------------------------------------
+
+    def process(self) -> list[Event]:
+        """Stamp, journal and apply everything received; return the events for the sinks."""
+        entries = self.entries
+        if not entries:
+            return []
+        self.entries = []
+        clock = self.clock
+        seq = self.seq
+        batch = []
+        for entry in entries:
+            if entry[1] is not None:
+                seq += 1
+                batch.append((seq, clock(), entry[1]))
+        self.journal.append(batch)  # durable before anything below is acknowledged
+        self.seq = seq
+        apply = self.core.apply
+        produced: list[Event] = []
+        stamped = iter(batch)
+        for entry in entries:
+            if entry[1] is None:
+                self._immediate(entry)
+                continue
+            seq, ts, cmd = next(stamped)
+            events = apply(cmd, seq, ts)
+            self._route(entry, events, seq, ts)
+            produced += events
+        return produced
+
+    def _immediate(self, entry: tuple) -> None:
+        kind, _, target, payload, admin = entry
+        if kind == REPLY:
+            if admin:
+                self.admin_out.append((target, payload))
+            else:
+                self.out[target].append(payload)
+        elif kind == LOGON:
+            # Only now may the session receive reports (say, for its participant's other
+            # sessions' orders): nothing reaches a client before its LogonAck.
+            if target.logged_on:
+                target.participant.sessions.append(target)
+                self.out[target.routing_id].append(payload)
+        else:  # STATUS: answered now, so it reflects every command before it
+            self._status_report(target, payload.orig_cl_ord_id, admin)
+
+    # -- requests ---------------------------------------------------------------------------
+
+    def _logon(self, rid: bytes, user: str, msg: p.Logon, now_ns: int) -> None:
+        config = self.config
+        participant = self.participants.get(user)
+        heartbeat_ms = msg.heartbeat_ms or config.heartbeat_ms
+        if participant is None:
+            return self._reply(rid, p.LogonReject(Reason.NOT_AUTHORISED, "not a participant"))
+        if msg.version != p.PROTOCOL_VERSION:
+            text = f"this server speaks version {p.PROTOCOL_VERSION}"
+            return self._reply(rid, p.LogonReject(Reason.UNSUPPORTED_VERSION, text))
+        if not config.min_heartbeat_ms <= heartbeat_ms <= config.max_heartbeat_ms:
+            text = f"heartbeat_ms must be {config.min_heartbeat_ms}..{config.max_heartbeat_ms}"
+            return self._reply(rid, p.LogonReject(Reason.INVALID_HEARTBEAT, text))
+        bucket = TokenBucket(config.throttle_rate, config.throttle_burst, now_ns)
+        session = Session(
+            rid, participant, heartbeat_ms * 1_000_000, msg.cancel_on_disconnect, bucket, now_ns
+        )
+        self.sessions[rid] = session
+        ack = p.LogonAck(
+            participant.name,
+            p.PROTOCOL_VERSION,
+            heartbeat_ms,
+            config.throttle_rate,
+            config.throttle_burst,
+            config.max_message_size,
+            self.clock(),
+        )
+        self.entries.append((LOGON, None, session, ack, False))
+        return None
+
+    def _second_logon(self, session: Session, msg: p.Logon) -> None:
+        self._reply(session.routing_id, p.BusinessReject(1, 0, Reason.ALREADY_LOGGED_ON))
+
+    def _logout(self, session: Session, msg: p.Logout) -> None:
+        self._end_session(session, Reason.NONE, notify=True)
+
+    def _new_order(self, session: Session, msg: p.NewOrder) -> None:
+        participant = session.participant
+        cl_ord_ids = participant.cl_ord_ids
+        if msg.cl_ord_id in cl_ord_ids:
+            return self._refuse(session, msg, Reason.DUPLICATE_CL_ORD_ID)
+        self.last_order_id = order_id = self.last_order_id + 1
+        cmd = EngineNewOrder(
+            msg.instrument,
+            order_id,
+            participant.name,
+            msg.side,
+            msg.qty,
+            msg.price,
+            msg.order_type,
+            msg.tif,
+            msg.stop_price,
+            msg.display_qty,
+            msg.min_qty,
+            msg.post_only,
+            msg.stp,
+            msg.expire_ts,
+        )
+        record = OrderRecord(
+            order_id,
+            msg.cl_ord_id,
+            participant,
+            session,
+            msg.instrument,
+            msg.side,
+            msg.price,
+            msg.qty,
+        )
+        cl_ord_ids[msg.cl_ord_id] = record
+        self.orders[order_id] = record
+        session.orders[order_id] = record
+        self.entries.append((NEW_ORDER, cmd, session, msg, record))
+        return None
+
+    def _target(self, session: Session, msg) -> OrderRecord | None:
+        """The own order a cancel or amend names, after its new id is checked; else None."""
+        cl_ord_ids = session.participant.cl_ord_ids
+        if msg.cl_ord_id in cl_ord_ids:
+            self._refuse(session, msg, Reason.DUPLICATE_CL_ORD_ID)
+            return None
+        record = cl_ord_ids.get(msg.orig_cl_ord_id)
+        cl_ord_ids[msg.cl_ord_id] = None
+        if record is None:  # another participant's ids are simply unknown here
+            self._refuse(session, msg, Reason.UNKNOWN_ORDER)
+        return record
+
+    def _cancel(self, session: Session, msg: p.CancelOrder) -> None:
+        record = self._target(session, msg)
+        if record is not None:
+            name = session.participant.name
+            cmd = EngineCancel(record.instrument, record.order_id, name)
+            self.entries.append((CANCEL, cmd, session, msg, record))
+
+    def _amend(self, session: Session, msg: p.AmendOrder) -> None:
+        record = self._target(session, msg)
+        if record is not None:
+            name = session.participant.name
+            cmd = EngineAmend(record.instrument, record.order_id, name, msg.qty, msg.price)
+            self.entries.append((AMEND, cmd, session, msg, record))
+
+    def _mass_cancel(self, session: Session, msg: p.MassCancel) -> None:
+        cl_ord_ids = session.participant.cl_ord_ids
+        if msg.cl_ord_id in cl_ord_ids:
+            return self._refuse(session, msg, Reason.DUPLICATE_CL_ORD_ID)
+        cl_ord_ids[msg.cl_ord_id] = None
+        side = Side(msg.side) if msg.side else None
+        cmd = EngineMassCancel(session.participant.name, msg.instrument or None, side)
+        self.entries.append((MASS_CANCEL, cmd, session, msg, None))
+        return None
+
+    def _mass_quote(self, session: Session, msg: p.MassQuote) -> None:
+        instruments = {entry.instrument for entry in msg.entries}
+        if len(instruments) != len(msg.entries):
+            return self._refuse(session, msg, Reason.DUPLICATE_QUOTE_ENTRY)
+        participant = session.participant
+        name = participant.name
+        quotes = participant.quotes
+        ack = _QuoteAck(session, msg.quote_id)
+        for index, entry in enumerate(msg.entries):
+            instrument = entry.instrument
+            for side, price, qty in (
+                (BUY, entry.bid_price, entry.bid_qty),
+                (SELL, entry.ask_price, entry.ask_qty),
+            ):
+                record = quotes.get((instrument, side))
+                live = record is not None and record.status < FILLED
+                if not qty:
+                    if not live:
+                        continue
+                    cmd = EngineCancel(instrument, record.order_id, name)
+                elif live:
+                    if price == record.price and qty == record.leaves:
+                        continue
+                    total = record.cum_qty + qty
+                    cmd = EngineAmend(instrument, record.order_id, name, total, price)
+                else:
+                    self.last_order_id = order_id = self.last_order_id + 1
+                    cmd = EngineNewOrder(instrument, order_id, name, side, qty, price)
+                    record = OrderRecord(
+                        order_id, 0, participant, session, instrument, side, price, qty, True
+                    )
+                    quotes[(instrument, side)] = record
+                    self.orders[order_id] = record
+                    session.orders[order_id] = record
+                self.entries.append((QUOTE, cmd, session, ack, (index, side, record)))
+                ack.pending += 1
+        if not ack.pending:
+            reply = p.MassQuoteAck(self.seq, self.clock(), ack.quote_id, [])
+            self._reply(session.routing_id, reply)
+        return None
+
+    def _status(self, session: Session, msg: p.OrderStatus) -> None:
+        self.entries.append((STATUS, None, session, msg, False))
+
+    # -- replies ----------------------------------------------------------------------------
+
+    def _reply(self, rid: bytes, msg: p.Msg) -> None:
+        """Queue a gateway reply behind the replies to this connection's earlier requests."""
+        self.entries.append((REPLY, None, rid, msg, False))
+
+    def _refuse(self, session: Session, msg, reason: Reason) -> None:
+        """Reject a request before it reaches the core, in the reply type its sender expects."""
+        kind = type(msg)
+        now = self.clock()
+        if kind is p.NewOrder:
+            reply = p.ExecutionReport(
+                self.seq, now, self._next_exec_id(), p.ExecType.REJECTED, OrdStatus.REJECTED,
+                msg.cl_ord_id, 0, 0, msg.instrument, msg.side, msg.price, msg.qty, 0, 0, 0,
+                reason=reason,
+            )
+        elif kind is p.CancelOrder or kind is p.AmendOrder:
+            to = p.ResponseTo.CANCEL if kind is p.CancelOrder else p.ResponseTo.AMEND
+            reply = p.CancelReject(
+                self.seq, now, msg.cl_ord_id, msg.orig_cl_ord_id, 0, OrdStatus.REJECTED, to, reason
+            )
+        elif kind is p.MassCancel:
+            reply = p.MassCancelReport(self.seq, now, msg.cl_ord_id, 0, reason)
+        elif kind is p.MassQuote:
+            reply = p.MassQuoteAck(self.seq, now, msg.quote_id, [], reason)
+        else:
+            reply = _business_reject(msg, reason)
+        self._reply(session.routing_id, reply)
+
+    def _next_exec_id(self) -> int:
+        self.exec_id += 1
+        return self.exec_id
+
+    def _send(self, session: Session, msg: p.Msg) -> None:
+        self.out[session.routing_id].append(msg)
+
+    def _report(
+        self,
+        record: OrderRecord,
+        exec_type: p.ExecType,
+        seq: int,
+        ts: int,
+        reason: Reason = Reason.NONE,
+        last_qty: int = 0,
+        last_px: int = 0,
+        trade_id: int = 0,
+        liquidity: p.Liquidity = p.Liquidity.NONE,
+    ) -> None:
+        """Send the order's owner a FIX execution report of its current state."""
+        session = record.participant.live_session(record.session)
+        if session is None:
+            return
+        self.exec_id += 1
+        status = record.status
+        self.out[session.routing_id].append(
+            p.ExecutionReport(
+                seq, ts, self.exec_id, exec_type, status, record.cl_ord_id,
+                record.orig_cl_ord_id, record.order_id, record.instrument, record.side,
+                record.price, record.order_qty,
+                record.order_qty - record.cum_qty if status < FILLED else 0,
+                record.cum_qty, record.cum_notional, last_qty, last_px, trade_id,
+                liquidity, reason,
+            )
+        )
+
+    def _status_report(self, session: Session, orig_cl_ord_id: int, admin: bool) -> None:
+        record = session.participant.cl_ord_ids.get(orig_cl_ord_id)
+        now = self.clock()
+        if record is None:
+            self.exec_id += 1
+            report = p.ExecutionReport(
+                self.seq, now, self.exec_id, p.ExecType.ORDER_STATUS, OrdStatus.REJECTED,
+                orig_cl_ord_id, 0, 0, "", 0, 0, 0, 0, 0, 0, reason=Reason.UNKNOWN_ORDER,
+            )
+            return self._send(session, report)
+        return self._report(record, p.ExecType.ORDER_STATUS, self.seq, now)
+
+    # -- routing core events to owners ------------------------------------------------------
+
+    def _route(self, entry: tuple, events: list[Event], seq: int, ts: int) -> None:
+        kind = entry[0]
+        orders = self.orders
+        for event in events:
+            event_type = type(event)
+            if event_type is Trade:
+                aggressor = event.aggressor
+                buy = orders.get(event.buy_order_id)
+                if buy is not None:
+                    side_liquidity = REMOVED if aggressor == BUY else ADDED
+                    self._fill(buy, event, event.buy_leaves, side_liquidity, seq, ts)
+                sell = orders.get(event.sell_order_id)
+                if sell is not None:
+                    side_liquidity = REMOVED if aggressor == SELL else ADDED
+                    self._fill(sell, event, event.sell_leaves, side_liquidity, seq, ts)
+            elif event_type is OrderAccepted:
+                record = orders.get(event.order_id)
+                if record is not None and kind != QUOTE:
+                    self._report(record, p.ExecType.NEW, seq, ts)
+            elif event_type is OrderDone:
+                self._done(entry, event, seq, ts)
+            elif event_type is OrderAmended:
+                self._amended(entry, event, seq, ts)
+            elif event_type is OrderRejected:
+                self._rejected(entry, event, seq, ts)
+            elif event_type is StopTriggered:
+                record = orders.get(event.order_id)
+                if record is not None:
+                    self._report(record, p.ExecType.TRIGGERED, seq, ts)
+        if kind == MASS_CANCEL:
+            cancelled = sum(type(event) is OrderDone for event in events)
+            reason = events[0].reason if events and type(events[0]) is OrderRejected else 0
+            report = p.MassCancelReport(seq, ts, entry[3].cl_ord_id, cancelled, Reason(reason))
+            self._send(entry[2], report)
+        elif kind == QUOTE:
+            ack: _QuoteAck = entry[3]
+            ack.pending -= 1
+            if not ack.pending:
+                self._send(ack.session, p.MassQuoteAck(seq, ts, ack.quote_id, ack.rejects))
+        elif kind == ADMIN:
+            reason = next((e.reason for e in events if type(e) is OrderRejected), Reason.NONE)
+            ack = p.AdminAck(entry[3], seq, reason, events)
+            self.admin_out.append((entry[2], encode(ack)))
+
+    def _fill(self, record: OrderRecord, trade: Trade, leaves: int, liquidity, seq, ts) -> None:
+        qty = trade.qty
+        price = trade.price
+        record.cum_qty += qty
+        record.cum_notional += qty * price
+        record.order_qty = record.cum_qty + leaves
+        if leaves:
+            record.status = PARTIALLY_FILLED
+            exec_type = p.ExecType.PARTIAL_FILL
+        else:
+            record.status = FILLED
+            exec_type = p.ExecType.FILL
+        self._report(record, exec_type, seq, ts, Reason.NONE, qty, price, trade.trade_id, liquidity)
+
+    def _done(self, entry: tuple, event: OrderDone, seq: int, ts: int) -> None:
+        record = self.orders.pop(event.order_id, None)
+        if record is None:
+            return
+        record.session.orders.pop(event.order_id, None)
+        if event.status == DoneStatus.FILLED:
+            record.status = FILLED  # the fill's report already said so
+            return
+        record.status = _DONE_STATUS[event.status]
+        kind = entry[0]
+        if kind == QUOTE and entry[4][2] is record:
+            return  # the quoter withdrew this side; its MassQuoteAck says so
+        if kind == CANCEL and entry[4] is record:
+            record.orig_cl_ord_id = record.cl_ord_id
+            record.cl_ord_id = entry[3].cl_ord_id
+            record.participant.cl_ord_ids[record.cl_ord_id] = record
+        reason = Reason.MASS_CANCELLED if kind == DISCONNECT else event.reason
+        self._report(record, _DONE_EXEC[event.status], seq, ts, reason)
+
+    def _amended(self, entry: tuple, event: OrderAmended, seq: int, ts: int) -> None:
+        record = self.orders.get(event.order_id)
+        if record is None:
+            return
+        record.price = event.price
+        record.order_qty = record.cum_qty + event.leaves_qty
+        kind = entry[0]
+        if kind == AMEND and entry[4] is record:
+            record.orig_cl_ord_id = record.cl_ord_id
+            record.cl_ord_id = entry[3].cl_ord_id
+            record.participant.cl_ord_ids[record.cl_ord_id] = record
+            self._report(record, p.ExecType.REPLACED, seq, ts)
+        elif kind == QUOTE and entry[4][2] is record:
+            return
+        else:
+            self._report(record, p.ExecType.RESTATED, seq, ts, event.reason)
+
+    def _rejected(self, entry: tuple, event: OrderRejected, seq: int, ts: int) -> None:
+        kind = entry[0]
+        reason = event.reason
+        if kind == QUOTE:
+            index, side, record = entry[4]
+            entry[3].rejects.append(p.QuoteReject(index, side, reason))
+            if event.request == Request.NEW:
+                self._forget(record)
+                record.status = OrdStatus.REJECTED
+            return
+        if kind == NEW_ORDER:
+            record = entry[4]
+            self._forget(record)
+            record.status = OrdStatus.REJECTED
+            self._report(record, p.ExecType.REJECTED, seq, ts, reason)
+        elif kind in (CANCEL, AMEND):
+            record, msg = entry[4], entry[3]
+            to = p.ResponseTo.CANCEL if kind == CANCEL else p.ResponseTo.AMEND
+            reject = p.CancelReject(
+                seq, ts, msg.cl_ord_id, msg.orig_cl_ord_id, record.order_id, record.status, to,
+                reason,
+            )
+            self._send(entry[2], reject)
+
+    def _forget(self, record: OrderRecord) -> None:
+        self.orders.pop(record.order_id, None)
+        record.session.orders.pop(record.order_id, None)
+
+    # -- session end ------------------------------------------------------------------------
+
+    def _end_session(self, session: Session, reason: Reason, notify: bool) -> None:
+        """Log the session off; cancel its orders unless it opted out of cancel-on-disconnect."""
+        session.logged_on = False
+        del self.sessions[session.routing_id]
+        if session in session.participant.sessions:
+            session.participant.sessions.remove(session)
+        if notify:
+            self._reply(session.routing_id, p.Logout(reason))
+        if session.cancel_on_disconnect:
+            name = session.participant.name
+            for record in list(session.orders.values()):
+                cmd = EngineCancel(record.instrument, record.order_id, name)
+                self.entries.append((DISCONNECT, cmd, None, None, record))
+
+
+def _ignore(session: Session, msg: p.Heartbeat) -> None:
+    """Any message refreshes the session's liveness; a heartbeat needs nothing else."""
+
+
+def _business_reject(msg: p.Msg, reason: Reason) -> p.BusinessReject:
+    tag = msg.__struct_config__.tag
+    ref = getattr(msg, "cl_ord_id", 0) or getattr(msg, "quote_id", 0)
+    return p.BusinessReject(tag, ref, reason)

@@ -1,0 +1,357 @@
+"""The market-data publisher: the server loop's events in, sequenced feed frames out.
+
+Public type: :class:`MarketDataPublisher` (the server's event sink); constants
+:data:`DEFAULT_HWM`, :data:`HEARTBEAT_NS`.
+
+A thin adapter in the h11 sense: it never touches the core except to read books for the
+depth window and for snapshots, and it never reads a clock: bars close on event times or on
+the ``now_ns`` the server hands to :meth:`MarketDataPublisher.on_idle`. All of one batch's
+changes to a topic leave as one frame (per-frame Python cost dominates). The PUB socket
+drops at its high-water mark instead of blocking, so a stalled analyst costs the engine
+nothing; the analyst sees the gap in the topic's sequence and heals through a snapshot,
+which the single-threaded server serves between batches, exactly at the published sequence.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import time
+
+import zmq
+
+from engine.core import Core
+from engine.messages import Event, Side
+from marketdata import snapshot
+from marketdata.feedstate import InstrumentFeed
+from marketdata.messages import (
+    AuctionIndicative,
+    Bars,
+    DailyStats,
+    DepthUpdate,
+    Heartbeat,
+    InstrumentStatus,
+    OrderLevels,
+    Quote,
+    Trades,
+    encode,
+)
+
+BUY = int(Side.BUY)
+SELL = int(Side.SELL)
+T, Q, D, L3, A, H, B, S = range(8)  # channel indexes, in messages.CHANNELS order
+
+DEFAULT_HWM = 10_000
+"""Frames queued per subscriber before the PUB drops. Bursts are absorbed on the analyst's
+side (the client's receive HWM is 100,000); here the bound keeps a stalled subscriber from
+costing more than this much memory and I/O-thread copying."""
+SNDBUF_BYTES = 256 * 1024
+"""Kernel send buffer per subscriber connection. Loopback autotuning would let a stalled
+subscriber's connection soak up megabytes, every byte copied by libzmq's I/O thread, which
+shares the machine with the engine; a fixed buffer makes the HWM the real bound."""
+SNAPSHOT_HWM = 1_000
+HEARTBEAT_NS = 1_000_000_000
+"""Idle time after which a topic repeats its last sequence number."""
+SNAPSHOT_BUDGET = 16
+"""Snapshot requests served per readable event, so recovery storms cannot starve matching."""
+MDATA_DOMAIN = b"mdata"
+
+CurveKeys = tuple[bytes, bytes]
+"""A CURVE key pair ``(public, secret)`` in Z85, as ``zmq.curve_keypair()`` returns."""
+
+
+class MarketDataPublisher:
+    """PUB for sequenced updates plus ROUTER for snapshots, fed one batch at a time."""
+
+    def __init__(
+        self,
+        ctx: zmq.Context,
+        core: Core,
+        pub_endpoint: str,
+        snapshot_endpoint: str,
+        *,
+        curve: CurveKeys | None = None,
+        depth_levels: int = 10,
+        hwm: int = DEFAULT_HWM,
+        heartbeat_ns: int = HEARTBEAT_NS,
+        epoch: int | None = None,
+    ) -> None:
+        """``depth_levels`` 0 publishes every level; ``epoch`` defaults to the start time."""
+        self.core = core
+        self.depth_levels = depth_levels
+        self.heartbeat_ns = heartbeat_ns
+        self.epoch = time.time_ns() if epoch is None else epoch
+        self.pub = _socket(ctx, zmq.PUB, curve, hwm)
+        self.router = _socket(ctx, zmq.ROUTER, curve, SNAPSHOT_HWM)
+        self.router.setsockopt(zmq.ROUTER_MANDATORY, 1)
+        self.pub.bind(pub_endpoint)
+        self.router.bind(snapshot_endpoint)
+        self.feeds = {
+            iid: InstrumentFeed(book, depth_levels, 0) for iid, book in core.books.items()
+        }
+        self.frames_sent = 0
+        self._next_close = -1  # earliest end of an open bar, -1 when none
+        self._next_heartbeat_check = 0
+        self._handlers = {
+            "Trade": self._on_trade,
+            "BookLevelChanged": self._on_level,
+            "PhaseChanged": self._on_phase,
+            "AuctionExtended": self._on_phase,
+            "ReferencePriceChanged": self._on_status,
+            "InstrumentListed": self._on_status,
+            "AuctionIndicative": self._on_indicative,
+        }
+
+    # -- the server's EventSink protocol --------------------------------------------------
+
+    def sockets(self) -> list[zmq.Socket]:
+        return [self.router]
+
+    def on_readable(self, sock: zmq.Socket) -> None:
+        """Serve up to :data:`SNAPSHOT_BUDGET` snapshot requests waiting on ``sock``."""
+        for _ in range(SNAPSHOT_BUDGET):
+            try:
+                parts = sock.recv_multipart(zmq.NOBLOCK)
+            except zmq.Again:
+                return
+            reply = snapshot.answer(parts[-1], self.feeds, self.core, self.epoch,
+                                    self.depth_levels)
+            with contextlib.suppress(zmq.ZMQError):  # the client left or is not reading:
+                sock.send_multipart([parts[0], *reply], zmq.DONTWAIT)  # it will ask again
+
+    def on_events(self, events: list[Event]) -> None:
+        """Publish what one batch of commands changed: at most one frame per topic."""
+        if not events:
+            return
+        touched: dict[str, InstrumentFeed] = {}
+        handlers = self._handlers
+        feeds = self.feeds
+        for ev in events:
+            handler = handlers.get(type(ev).__name__)
+            if handler is not None:
+                iid = getattr(ev, "instrument", None)
+                if type(iid) is not str:  # InstrumentListed carries the whole instrument
+                    iid = iid.instrument_id
+                    self._listed(iid, ev.ts)
+                feed = touched.get(iid)
+                if feed is None:
+                    feed = touched[iid] = feeds[iid]
+                handler(ev, feed)
+        ts = events[-1].ts
+        if 0 <= self._next_close <= ts:
+            self._close_bars(ts, touched)
+        for feed in touched.values():
+            self._flush(feed, ts)
+
+    def on_idle(self, now_ns: int) -> None:
+        """Close due bars; repeat the sequence number on topics idle for a heartbeat period."""
+        if 0 <= self._next_close <= now_ns:
+            touched: dict[str, InstrumentFeed] = {}
+            self._close_bars(now_ns, touched)
+            for feed in touched.values():
+                self._flush(feed, now_ns)
+        if now_ns < self._next_heartbeat_check:
+            return
+        self._next_heartbeat_check = now_ns + self.heartbeat_ns // 4
+        stale = now_ns - self.heartbeat_ns
+        send = self.pub.send
+        epoch = self.epoch
+        for feed in self.feeds.values():
+            sent_ns = feed.sent_ns
+            for channel, last in enumerate(sent_ns):
+                if last <= stale:
+                    send(feed.topics[channel] + encode(Heartbeat(feed.seqs[channel], epoch,
+                                                                 now_ns)), zmq.DONTWAIT)
+                    sent_ns[channel] = now_ns
+                    self.frames_sent += 1
+
+    def close(self) -> None:
+        self.pub.close(linger=0)
+        self.router.close(linger=0)
+
+    # -- event handlers: note what changed ------------------------------------------------
+
+    def _on_trade(self, ev, feed: InstrumentFeed) -> None:
+        price, qty, ts = ev.price, ev.qty, ev.ts
+        aggressor = ev.aggressor
+        trade = (ev.trade_id, price, qty, int(aggressor or 0), ts)
+        feed.trades.append(trade)
+        feed.recent_trades.append(trade)
+        feed.stats.add(price, qty, ts)
+        for builder in feed.bar_builders:
+            closed = builder.add(price, qty, ts)
+            if closed is not None:
+                feed.closed_bars.append(closed)
+                feed.recent_bars[closed.interval_s].append(closed)
+        end = feed.bar_builders[0].end  # the shortest interval ends first
+        if self._next_close < 0 or end < self._next_close:
+            self._next_close = end
+        # The maker's queue changes even when its displayed total does not (iceberg refill);
+        # an auction trade has no maker, and the uncross reports every level it touches.
+        if aggressor is not None:
+            feed.queues.add((SELL if aggressor == BUY else BUY, price))
+
+    def _on_level(self, ev, feed: InstrumentFeed) -> None:
+        side, price = ev.side, ev.price
+        feed.queues.add((side, price))
+        quote = feed.quote
+        if side == BUY:
+            if price >= quote.bid_price:
+                feed.quote_dirty = True
+        elif not quote.ask_price or price <= quote.ask_price:
+            feed.quote_dirty = True
+        levels = self.depth_levels
+        if not levels:
+            feed.full_depth[(side, price)] = (side, price, ev.qty, ev.orders)
+        elif not feed.depth_dirty[side]:
+            # Fast path: a level already in the window changed size. Anything that may change
+            # which levels the window holds makes the side dirty: the flush reads the book.
+            window = feed.window[side]
+            if price in window:
+                if ev.qty:
+                    feed.full_depth[(side, price)] = (side, price, ev.qty, ev.orders)
+                else:
+                    feed.depth_dirty[side] = True
+            elif len(window) < levels:
+                feed.depth_dirty[side] = True
+            else:
+                edge = min(window) if side == BUY else max(window)
+                feed.depth_dirty[side] = price > edge if side == BUY else price < edge
+
+    def _on_status(self, ev, feed: InstrumentFeed) -> None:
+        feed.status_dirty = True
+
+    def _on_phase(self, ev, feed: InstrumentFeed) -> None:
+        """A new phase, or a later end of the current one (an English auction extended)."""
+        feed.phase_end_ts = ev.end_ts
+        feed.status_dirty = True
+
+    def _on_indicative(self, ev, feed: InstrumentFeed) -> None:
+        """The engine's indicative uncross during a call; the last of a batch is published."""
+        feed.auction = AuctionIndicative(
+            0, feed.instrument, ev.price, ev.volume, int(ev.surplus_side or 0), ev.surplus,
+            ev.reference_price, ev.ts,
+        )
+        feed.auction_dirty = True
+
+    def _listed(self, iid: str, ts: int) -> None:
+        if iid not in self.feeds:
+            self.feeds[iid] = InstrumentFeed(self.core.book(iid), self.depth_levels, ts)
+
+    def _close_bars(self, now_ns: int, touched: dict[str, InstrumentFeed]) -> None:
+        """Close every bar ending at or before ``now_ns``; find the next end."""
+        next_close = -1
+        for iid, feed in self.feeds.items():
+            for builder in feed.bar_builders:
+                closed = builder.close_due(now_ns)
+                if closed is not None:
+                    feed.closed_bars.append(closed)
+                    feed.recent_bars[closed.interval_s].append(closed)
+                    touched.setdefault(iid, feed)
+            end = feed.next_bar_close()
+            if end >= 0 and (next_close < 0 or end < next_close):
+                next_close = end
+        self._next_close = next_close
+
+    # -- flush: one frame per changed topic -----------------------------------------------
+
+    def _flush(self, feed: InstrumentFeed, ts: int) -> None:
+        iid = feed.instrument
+        book = feed.book
+        seqs = feed.seqs
+        if feed.status_dirty:
+            feed.status_dirty = False
+            seqs[H] += 1
+            feed.status = InstrumentStatus(seqs[H], iid, int(book.phase), book.reference_price,
+                                           book.band_low, book.band_high, feed.phase_end_ts, ts)
+            self._send(feed, H, feed.status, ts)
+        if feed.auction_dirty:
+            feed.auction_dirty = False
+            seqs[A] += 1
+            a = feed.auction
+            feed.auction = AuctionIndicative(seqs[A], iid, a.price, a.volume, a.surplus_side,
+                                             a.surplus, a.reference, a.ts)
+            self._send(feed, A, feed.auction, ts)
+        if feed.trades:
+            seqs[T] += 1
+            self._send(feed, T, Trades(seqs[T], iid, feed.trades), ts)
+            feed.trades = []
+            seqs[S] += 1
+            st = feed.stats
+            self._send(feed, S, DailyStats(seqs[S], iid, st.day, st.open, st.high, st.low,
+                                           st.last, st.vwap, st.volume, st.turnover, st.trades,
+                                           ts), ts)
+        changes = self._depth_changes(feed)
+        if changes:
+            seqs[D] += 1
+            self._send(feed, D, DepthUpdate(seqs[D], iid, changes, ts), ts)
+        if feed.queues:
+            seqs[L3] += 1
+            self._send(feed, L3, OrderLevels(seqs[L3], iid, snapshot.queues(book, feed.queues),
+                                            ts), ts)
+            feed.queues = set()
+        if feed.quote_dirty:
+            feed.quote_dirty = False
+            bid_px = book.best_bid() or 0
+            ask_px = book.best_ask() or 0
+            bid_qty = book.bids[-bid_px].qty if bid_px else 0  # bids are keyed by -price
+            ask_qty = book.asks[ask_px].qty if ask_px else 0
+            q = feed.quote
+            if (bid_px, bid_qty, ask_px, ask_qty) != (q.bid_price, q.bid_qty, q.ask_price,
+                                                      q.ask_qty):
+                seqs[Q] += 1
+                feed.quote = Quote(seqs[Q], iid, bid_px, bid_qty, ask_px, ask_qty, ts)
+                self._send(feed, Q, feed.quote, ts)
+        if feed.closed_bars:
+            seqs[B] += 1
+            self._send(feed, B, Bars(seqs[B], iid, feed.closed_bars), ts)
+            feed.closed_bars = []
+
+    def _depth_changes(self, feed: InstrumentFeed) -> list[tuple[int, int, int, int]]:
+        """Levels of the published window that this batch changed, deletions as qty 0."""
+        if not self.depth_levels:
+            changes = list(feed.full_depth.values())
+            feed.full_depth.clear()
+            return changes
+        changes = []
+        dirty = feed.depth_dirty
+        for side, price, qty, orders in feed.full_depth.values():
+            if not dirty[side]:
+                feed.window[side][price] = (qty, orders)
+                changes.append((side, price, qty, orders))
+        feed.full_depth.clear()
+        for side in (BUY, SELL):
+            if not dirty[side]:
+                continue
+            dirty[side] = False
+            old = feed.window[side]
+            new = {}
+            for price, qty, orders in feed.book.depth(side, self.depth_levels):
+                new[price] = (qty, orders)
+                if old.get(price) != (qty, orders):
+                    changes.append((side, price, qty, orders))
+            changes.extend((side, price, 0, 0) for price in old if price not in new)
+            feed.window[side] = new
+        return changes
+
+    def _send(self, feed: InstrumentFeed, channel: int, msg, ts: int) -> None:
+        self.pub.send(feed.topics[channel] + encode(msg), zmq.DONTWAIT)
+        feed.sent_ns[channel] = ts
+        self.frames_sent += 1
+
+
+def _socket(ctx: zmq.Context, kind: int, curve: CurveKeys | None, hwm: int) -> zmq.Socket:
+    """A server socket with bounded queues, no linger, TCP keepalive by ZMTP heartbeats."""
+    sock = ctx.socket(kind)
+    sock.linger = 0
+    sock.sndhwm = hwm
+    sock.rcvhwm = hwm
+    sock.sndbuf = SNDBUF_BYTES
+    sock.setsockopt(zmq.HEARTBEAT_IVL, 1_000)
+    sock.setsockopt(zmq.HEARTBEAT_TIMEOUT, 3_000)
+    if curve is not None:
+        public, secret = curve
+        sock.curve_server = True
+        sock.curve_publickey = public
+        sock.curve_secretkey = secret
+        sock.zap_domain = MDATA_DOMAIN
+    return sock

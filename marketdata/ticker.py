@@ -1,0 +1,133 @@
+"""``ipx feed``: a live terminal ticker, or the feed as JSON lines.
+
+Public functions: :func:`render`, :func:`run_ticker`, :func:`run_json`, :func:`to_json`,
+:func:`format_price`.
+
+One row per instrument: phase, best bid and offer with quantities, last trade, change from
+the reference price, the day's volume and VWAP, and the indicative auction price and volume
+during a call. The screen is redrawn in place with ANSI codes, at most a few times a second,
+so a busy feed does not turn into a busy terminal.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from collections.abc import Sequence
+from typing import TextIO
+
+import msgspec
+
+from engine.messages import Phase
+from marketdata.client import FeedClient
+from marketdata.localbook import InstrumentView
+from marketdata.messages import InstrumentInfo
+
+REDRAW_S = 0.25
+HOME_CLEAR = "\x1b[H\x1b[2J"
+COLUMNS = ("instrument", "phase", "bid qty", "bid", "ask", "ask qty", "last", "chg",
+           "chg %", "volume", "vwap", "indicative")
+NO_CALL = (Phase.CONTINUOUS, Phase.CLOSED, Phase.HALTED)
+"""Phases without an auction call, where an indicative price would be stale."""
+_json = msgspec.json.Encoder()
+
+
+def format_price(price: int | None, minor_units: int) -> str:
+    """An integer price in minor units as a decimal string; "-" when there is none.
+
+    >>> format_price(125050, 2), format_price(0, 2), format_price(-150, 2), format_price(7, 0)
+    ('1250.50', '-', '-1.50', '7')
+    """
+    if not price:
+        return "-"
+    if not minor_units:
+        return str(price)
+    sign = "-" if price < 0 else ""
+    whole, frac = divmod(abs(price), 10**minor_units)
+    return f"{sign}{whole}.{frac:0{minor_units}d}"
+
+
+def _row(view: InstrumentView, info: InstrumentInfo | None) -> list[str]:
+    mu = info.minor_units if info else 0
+    q, st, s, a = view.quote, view.status, view.stats, view.auction
+    last = s.last if s else 0
+    ref = st.reference_price if st else 0
+    change = last - ref if last and ref else 0
+    phase = Phase(st.phase).name.lower() if st else "?"
+    indicative = "-"
+    if a is not None and st is not None and st.phase not in NO_CALL:
+        indicative = f"{format_price(a.price, mu)} x {a.volume}"
+    return [
+        view.instrument,
+        phase,
+        str(q.bid_qty) if q and q.bid_price else "-",
+        format_price(q.bid_price if q else 0, mu),
+        format_price(q.ask_price if q else 0, mu),
+        str(q.ask_qty) if q and q.ask_price else "-",
+        format_price(last, mu),
+        ("+" if change > 0 else "") + format_price(change, mu) if change else "0",
+        f"{100 * change / ref:+.2f}" if ref and last else "-",
+        str(s.volume) if s else "0",
+        format_price(s.vwap if s else 0, mu),
+        indicative,
+    ]
+
+
+def render(views: Sequence[InstrumentView], infos: dict[str, InstrumentInfo]) -> str:
+    """The ticker table as text: a header, then one aligned row per instrument."""
+    rows = [list(COLUMNS)] + [_row(v, infos.get(v.instrument)) for v in views]
+    widths = [max(len(r[i]) for r in rows) for i in range(len(COLUMNS))]
+    lines = [
+        "  ".join(cell.ljust(w) if i < 2 else cell.rjust(w)
+                  for i, (cell, w) in enumerate(zip(row, widths, strict=True)))
+        for row in rows
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def run_ticker(
+    client: FeedClient,
+    out: TextIO = sys.stdout,
+    seconds: float | None = None,
+    count: int | None = None,
+) -> int:
+    """Redraw the table as updates arrive; stop after ``seconds`` or ``count`` updates."""
+    infos = {i.instrument: i for i in client.directory or ()}
+    ansi = out.isatty()
+    seen = 0
+    drawn = 0.0
+    for _ in client.updates(seconds):
+        seen += 1
+        done = count is not None and seen >= count
+        now = time.monotonic()
+        if done or now - drawn >= REDRAW_S:
+            drawn = now
+            out.write((HOME_CLEAR if ansi else "") + render(list(client.views.values()), infos))
+            out.flush()
+        if done:
+            break
+    out.write(render(list(client.views.values()), infos))
+    return seen
+
+
+def to_json(update: msgspec.Struct) -> bytes:
+    """One update as a JSON object, named by its type: ``{"type": "Trades", ...}``."""
+    fields = msgspec.structs.asdict(update)
+    return _json.encode({"type": type(update).__name__, **fields})
+
+
+def run_json(
+    client: FeedClient,
+    out: TextIO = sys.stdout,
+    seconds: float | None = None,
+    count: int | None = None,
+) -> int:
+    """Write every applied update as a JSON line; stop after ``seconds`` or ``count``."""
+    seen = 0
+    for update in client.updates(seconds):
+        out.write(to_json(update).decode() + "\n")
+        seen += 1
+        if count is not None and seen >= count:
+            break
+    out.flush()
+    return seen

@@ -1,0 +1,418 @@
+"""The risk engine the core consults: pre-trade checks before the match, the ledger after it.
+
+Public type: :class:`RiskEngine` (implements ``engine.core.RiskControls``).
+
+Risk decides before the match and never vetoes after it: an order is checked, in this order,
+for NOT_PERMITTED (``check_permission``, before the engine's own validation), then MAX_QTY,
+FX_RATE_STALE / FX_RATE_MISSING (cross-currency orders, where the first conversion is needed),
+MAX_NOTIONAL, PRICE_COLLAR, NO_HOLDING, EXCLUSIVITY_CONFLICT, POSITION_LIMIT, MARGIN_NOT_SET,
+CREDIT_LIMIT, GUARANTOR_LIMIT, ASSET_CONCENTRATION and KILLED. An accepted order reserves its
+need (see :mod:`risk.reservations`); the core then feeds every event of the command back in
+order: a trade turns the reservation into exposure at the fill price and releases the price
+improvement, a done order releases what is left, an amend re-reserves. Alerts the command
+causes are appended to its events, so they are journaled and replayed like everything else.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from engine.book import Book, InvariantError, Order
+from engine.codes import Reason
+from engine.messages import (
+    AmendOrder,
+    BookLevelChanged,
+    NewOrder,
+    OrderAccepted,
+    OrderAmended,
+    OrderDone,
+    ReferencePriceChanged,
+    Side,
+    Trade,
+)
+from risk import admin
+from risk.alerts import Alerts
+from risk.credit import Account, Ledger, Position
+from risk.fx import FxTable
+from risk.holdings import GrantRegistry, sell_reason
+from risk.invariants import check_engine
+from risk.limits import NO_LIMIT, collar_reason, position_reason
+from risk.messages import BASE_CURRENCY, GrantTransferred
+from risk.reservations import OrderRecord, Terms, need_of, terms_state, unit_of
+
+OK = Reason.NONE
+BUY = Side.BUY
+NOT_PERMITTED = Reason.NOT_PERMITTED
+
+
+class RiskInvariantError(InvariantError):
+    """Risk state disagrees with the books or with itself: a bug, never a client error."""
+
+
+class RiskEngine:
+    """Credit, limits, holdings and FX for one core; all state changes come from commands."""
+
+    def __init__(self) -> None:
+        self.fx = FxTable()
+        self.alerts = Alerts()
+        self.ledger = Ledger(self.fx, self.alerts)
+        self.accounts = self.ledger.accounts
+        self.grants = GrantRegistry()
+        self.terms: dict[str, Terms] = {}
+        self.orders: dict[int, OrderRecord] = {}
+        self.fee_bp = 0
+        self.killed_participants: set[str] = set()
+        self.killed_guarantors: set[str] = set()
+        self.core: Any = None
+        self._pending: tuple = (0, None, None, None, 0, 0, 0)
+
+    # -- the protocol -------------------------------------------------------------------
+
+    def attach(self, core: Any) -> None:
+        self.core = core
+
+    def commands(self) -> dict[type, Callable[[Any, int, int, list], None]]:
+        return admin.handlers(self)
+
+    def check_permission(self, cmd: NewOrder, book: Book) -> Reason:
+        account = self.accounts.get(cmd.participant)
+        if account is None or book.instrument.kind not in account.kinds:
+            return NOT_PERMITTED
+        return OK
+
+    def check_order(self, cmd: NewOrder, book: Book, ts: int) -> Reason:
+        account = self.accounts[cmd.participant]
+        terms = self.terms.get(cmd.instrument) or self.terms_of(book)
+        limits = account.limits
+        qty = cmd.qty
+        if qty > limits.max_qty:
+            return Reason.MAX_QTY
+        cross = terms.currency != account.currency
+        if cross:
+            reason = self.fx.reason(terms.currency, account.currency, ts)
+            if reason:
+                return reason
+        buy = cmd.side == BUY
+        price = cmd.price
+        if limits.max_notional != NO_LIMIT:
+            notional = qty * (price or (book.band_high if buy else book.band_low))
+            notional *= terms.multiplier
+            if cross:
+                notional = self.fx.convert(notional, terms.currency, account.currency)
+            if notional > limits.max_notional:
+                return Reason.MAX_NOTIONAL
+        collar = limits.collar_bp
+        if collar:
+            reference = book.reference_price
+            band = reference * collar
+            if price and abs(price - reference) * 10_000 > band:
+                return Reason.PRICE_COLLAR
+            stop = cmd.stop_price
+            if stop and abs(stop - reference) * 10_000 > band:
+                return Reason.PRICE_COLLAR
+        pos = account.positions.get(terms.instrument_id)
+        if terms.cash:
+            if buy:
+                unit, fee_bp = (price or book.band_high), self.fee_bp
+                need = qty * unit
+                if fee_bp:
+                    need += -(-need * fee_bp // 10_000)
+            else:
+                unit = fee_bp = need = 0
+                if pos is None:
+                    held = working = 0
+                else:
+                    held, working = pos.qty, pos.working_sell
+                if account.participant == terms.issuer:
+                    reason = sell_reason(terms, self.grants, terms.issuer, held, working, qty)
+                    if reason:
+                        return reason
+                elif held - working < qty:
+                    return Reason.NO_HOLDING
+        else:
+            if pos is not None:
+                reason = position_reason(
+                    limits.position_limit, pos.qty, pos.working_buy, pos.working_sell, buy, qty
+                )
+            else:
+                reason = Reason.POSITION_LIMIT if qty > limits.position_limit else OK
+            if reason:
+                return reason
+            unit, fee_bp = unit_of(terms, buy, price, self.fee_bp)
+            if not unit:
+                return Reason.MARGIN_NOT_SET
+            need = need_of(unit, fee_bp, qty)
+        if need:
+            if cross or terms.limited:
+                reason = self._credit_reason(account, terms, pos, need, ts)
+                if reason:
+                    return reason
+            else:  # the short path of _credit_reason, for the common case
+                if account.used + need > account.limit:
+                    return Reason.CREDIT_LIMIT
+                for guarantor, share in account.backers:
+                    if guarantor.used_bp + share * need > guarantor.capacity_bp:
+                        return Reason.GUARANTOR_LIMIT
+        if account.killed:
+            return Reason.KILLED
+        self._pending = (cmd.order_id, account, terms, pos, unit, fee_bp, need)
+        return OK
+
+    def check_amend(self, order: Order, cmd: AmendOrder, book: Book, ts: int) -> Reason:
+        record = self.orders[order.order_id]
+        pos = record.pos
+        account, terms = pos.account, pos.terms
+        limits = account.limits
+        if cmd.qty > limits.max_qty:
+            return Reason.MAX_QTY
+        if terms.currency != account.currency:
+            reason = self.fx.reason(terms.currency, account.currency, ts)
+            if reason:
+                return reason
+        buy = record.buy
+        price = cmd.price
+        notional = cmd.qty * (price or (book.band_high if buy else book.band_low))
+        notional = self.fx.convert(notional * terms.multiplier, terms.currency, account.currency)
+        if notional > limits.max_notional:
+            return Reason.MAX_NOTIONAL
+        collar = limits.collar_bp
+        if collar and price != order.price and collar_reason(collar, book.reference_price, price):
+            return Reason.PRICE_COLLAR
+        leaves = cmd.qty - order.filled
+        extra = leaves - record.leaves
+        if extra > 0 and terms.cash and not buy:
+            held, working = pos.qty, pos.working_sell
+            reason = sell_reason(terms, self.grants, account.participant, held, working, extra)
+            if reason:
+                return reason
+        if extra > 0 and not terms.cash:
+            reason = position_reason(
+                limits.position_limit, pos.qty, pos.working_buy, pos.working_sell, buy, extra
+            )
+            if reason:
+                return reason
+        unit, fee_bp = unit_of(terms, buy, price, self.fee_bp)
+        more = need_of(unit, fee_bp, leaves) - record.need
+        if more > 0:
+            reason = self._credit_reason(account, terms, pos, more, ts)
+            if reason:
+                return reason
+        return Reason.KILLED if account.killed else OK
+
+    def _credit_reason(
+        self, account: Account, terms: Terms, pos: Position | None, need: int, ts: int
+    ) -> Reason:
+        """CREDIT_LIMIT, GUARANTOR_LIMIT or ASSET_CONCENTRATION for ``need`` more usage."""
+        currency = terms.currency
+        change = self.ledger.line_change(account, currency, need)
+        if account.used + change > account.limit:
+            return Reason.CREDIT_LIMIT
+        for guarantor, share in account.backers:
+            if guarantor.used_bp + share * change > guarantor.capacity_bp:
+                return Reason.GUARANTOR_LIMIT
+        limited = terms.limited
+        if limited:
+            if currency != BASE_CURRENCY:
+                reason = self.fx.reason(currency, BASE_CURRENCY, ts)
+                if reason:
+                    return reason
+            usage, cny = (pos.usage, pos.cny) if pos else (0, 0)
+            delta = self.fx.convert(usage + need, currency, BASE_CURRENCY) - cny
+            return self.ledger.assets.reason(account.participant, limited, delta)
+        return OK
+
+    # -- after the match ----------------------------------------------------------------
+
+    def on_events(self, events: list) -> None:
+        orders = self.orders
+        charge = self.ledger.charge
+        for event in events:
+            kind = type(event)
+            if kind is BookLevelChanged:
+                continue
+            if kind is OrderAccepted:
+                order_id, account, terms, pos, unit, fee_bp, need = self._pending
+                buy = event.side == BUY
+                if order_id != event.order_id:  # accepted without check_order: value it now
+                    account, terms, pos, unit, fee_bp, need = self._value(event)
+                if pos is None:
+                    pos = self.ledger.position(account, terms)
+                qty = event.qty
+                orders[event.order_id] = OrderRecord(
+                    event.order_id, pos, buy, event.price, unit, fee_bp, qty, need
+                )
+                if buy:
+                    pos.working_buy += qty
+                else:
+                    pos.working_sell += qty
+                if need:
+                    pos.reserved += need
+                    charge(pos, need)
+            elif kind is OrderDone:
+                record = orders.pop(event.order_id)
+                pos = record.pos
+                if record.buy:
+                    pos.working_buy -= record.leaves
+                else:
+                    pos.working_sell -= record.leaves
+                need = record.need
+                if need:
+                    pos.reserved -= need
+                    charge(pos, -need)
+            elif kind is Trade:
+                buy_record = orders[event.buy_order_id]
+                sell_record = orders[event.sell_order_id]
+                if buy_record.pos.terms.cash:
+                    self._fill_cash(event, buy_record, sell_record)
+                else:
+                    self._fill(buy_record, event.qty, event.price, event.buy_leaves)
+                    self._fill(sell_record, event.qty, event.price, event.sell_leaves)
+            elif kind is OrderAmended:
+                record = orders[event.order_id]
+                record.price = event.price
+                self.revalue(record, event.leaves_qty)
+            elif kind is ReferencePriceChanged:
+                self._reference_changed(event)
+        if self.alerts.pending:
+            self.alerts.flush(events, events[0].seq, events[0].ts)
+
+    def _value(self, e: OrderAccepted) -> tuple:
+        """Account, terms, position, unit, fee and need of an order accepted unchecked."""
+        account = self.accounts[e.participant]
+        terms = self.terms_of(self.core.books[e.instrument])
+        unit, fee_bp = unit_of(terms, e.side == BUY, e.price, self.fee_bp)
+        need = need_of(unit, fee_bp, e.qty)
+        return account, terms, account.positions.get(e.instrument), unit, fee_bp, need
+
+    def _transfer_grant(self, e: Trade) -> None:
+        terms = self.terms[e.instrument]
+        primary = e.seller == terms.issuer
+        self.grants.transfer(terms.instrument, e.seller, e.buyer, primary)
+        self.alerts.pending.append(GrantTransferred(e.seq, e.ts, e.instrument, e.buyer))
+
+    def _fill_cash(self, e: Trade, buy: OrderRecord, sell: OrderRecord) -> None:
+        """A trade in a fully paid right. The buyer's reservation for the quantity becomes a
+        payable at the fill price plus fee, the price improvement is released; the seller's
+        holding goes (an issuer's sale issues it) and the proceeds less fee offset what the
+        seller owes in the instrument. One method for both sides: it runs on every fill."""
+        qty = e.qty
+        value = qty * e.price
+        fee = -(-value * self.fee_bp // 10_000)
+        charge = self.ledger.charge
+        # the buyer
+        pos = buy.pos
+        before = buy.need
+        leaves = e.buy_leaves
+        need = buy.unit * leaves
+        if buy.fee_bp:
+            need += -(-need * buy.fee_bp // 10_000)
+        buy.need = need
+        pos.working_buy -= buy.leaves - leaves
+        buy.leaves = leaves
+        old_net = pos.net
+        net = pos.net = old_net + value + fee
+        pos.qty += qty
+        pos.reserved += need - before
+        change = need - before + (net if net > 0 else 0) - (old_net if old_net > 0 else 0)
+        if change:
+            charge(pos, change)
+        # the seller
+        pos = sell.pos
+        leaves = e.sell_leaves
+        pos.working_sell -= sell.leaves - leaves
+        sell.leaves = leaves
+        old_net = pos.net
+        net = pos.net = old_net - value + fee
+        terms = pos.terms
+        if e.seller == terms.issuer:
+            terms.issued += qty
+        else:
+            pos.qty -= qty
+        if old_net > 0:
+            charge(pos, (net if net > 0 else 0) - old_net)
+        if terms.exclusive:
+            self._transfer_grant(e)
+
+    def _fill(self, record: OrderRecord, qty: int, price: int, leaves: int) -> None:
+        """A derivative fill: futures move the position (and its margin), options also move
+        premium cash; the order's reservation shrinks to what its rest needs."""
+        pos = record.pos
+        terms = pos.terms
+        need = need_of(record.unit, record.fee_bp, leaves)
+        pos.reserved += need - record.need
+        record.need = need
+        if record.buy:
+            pos.working_buy -= record.leaves - leaves
+        else:
+            pos.working_sell -= record.leaves - leaves
+        record.leaves = leaves
+        signed = qty if record.buy else -qty
+        pos.qty += signed
+        if terms.option:
+            value = qty * price * terms.multiplier
+            fee = -(-value * self.fee_bp // 10_000)
+            pos.net += value + fee if record.buy else fee - value
+        self.ledger.charge(pos, pos.expected_usage() - pos.usage)
+
+    def _reference_changed(self, e: ReferencePriceChanged) -> None:
+        """A market or stop-market buy is valued at the band's edge: follow the band."""
+        for order in list(self.core.books[e.instrument].orders.values()):
+            record = self.orders[order.order_id]
+            if not record.price and record.buy:
+                self.revalue(record, record.leaves)
+
+    def revalue(self, record: OrderRecord, leaves: int) -> None:
+        """Re-reserve an order for ``leaves`` open units at today's unit and fee."""
+        pos = record.pos
+        if record.buy:
+            pos.working_buy += leaves - record.leaves
+        else:
+            pos.working_sell += leaves - record.leaves
+        record.leaves = leaves
+        record.unit, record.fee_bp = unit_of(pos.terms, record.buy, record.price, self.fee_bp)
+        need = need_of(record.unit, record.fee_bp, leaves)
+        change = need - record.need
+        if change:
+            record.need = need
+            pos.reserved += change
+            self.ledger.charge(pos, change)
+
+    # -- helpers ------------------------------------------------------------------------
+
+    def terms_of(self, book: Book) -> Terms:
+        """The instrument's risk terms, made on first use (instruments may be listed late)."""
+        terms = self.terms.get(book.instrument_id)
+        if terms is None:
+            terms = self.terms[book.instrument_id] = Terms(book)
+            terms.limited = self.ledger.assets.limited(book.instrument.ip_asset_ids)
+        return terms
+
+    def refresh_kills(self) -> None:
+        """Recompute which accounts a participant or guarantor kill switch covers."""
+        for account in self.accounts.values():
+            account.killed = account.participant in self.killed_participants or any(
+                g.guarantor in self.killed_guarantors for g, _ in account.backers
+            )
+
+    # -- fingerprint and invariants -----------------------------------------------------
+
+    def state(self) -> tuple:
+        ledger = self.ledger
+        return (
+            (self.fee_bp, self.fx.haircut_bp, self.fx.max_age_ns, self.alerts.alert_bp),
+            (self.fx.stamp, sorted(self.fx.rates.items())),
+            [ledger.guarantors[g].state() for g in sorted(ledger.guarantors)],
+            [self.accounts[p].state() for p in sorted(self.accounts)],
+            [self.orders[o].state() for o in sorted(self.orders)],
+            [terms_state(self.terms[i]) for i in sorted(self.terms)],
+            ledger.assets.state(),
+            self.grants.state(),
+            sorted(self.killed_participants),
+            sorted(self.killed_guarantors),
+        )
+
+    def check(self) -> None:
+        """Raise :class:`RiskInvariantError` unless every reservation is exactly what its open
+        order needs now, every total is the sum of its parts, and nothing is negative."""
+        check_engine(self, RiskInvariantError)

@@ -1,0 +1,91 @@
+"""The risk engine's invariants, checked against the books: slow, for tests and audits.
+
+Public function: :func:`check_engine`. It recomputes from scratch what the engine keeps
+incrementally: every open order's need from its book order, every position's reservation and
+working quantities from its orders, every line's, guarantor's and asset's usage from the
+positions, and asserts that nothing is negative.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from engine.messages import Side
+from risk.reservations import need_of, unit_of
+
+if TYPE_CHECKING:
+    from risk.engine import RiskEngine
+
+
+def check_engine(risk: RiskEngine, error: type[Exception]) -> None:
+    sums: dict[object, list[int]] = {}
+    seen = 0
+    for instrument_id in sorted(risk.core.books):
+        book = risk.core.books[instrument_id]
+        for order_id, order in book.orders.items():
+            record = risk.orders.get(order_id)
+            if record is None:
+                raise error(f"order {order_id}: live in the book, unknown to risk")
+            pos = record.pos
+            if (
+                pos.terms.book is not book
+                or pos.account.participant != order.participant
+                or record.buy != (order.side == Side.BUY)
+                or record.price != order.price
+                or record.leaves != order.leaves
+            ):
+                raise error(f"order {order_id}: risk record disagrees with the book")
+            unit, fee_bp = unit_of(pos.terms, record.buy, record.price, risk.fee_bp)
+            if (record.unit, record.fee_bp) != (unit, fee_bp) or record.need != need_of(
+                unit, fee_bp, record.leaves
+            ):
+                raise error(f"order {order_id}: reserves {record.need}, needs another amount")
+            total = sums.setdefault(pos, [0, 0, 0])
+            total[0] += record.need
+            total[1 if record.buy else 2] += record.leaves
+            seen += 1
+    if seen != len(risk.orders):
+        raise error(f"risk keeps {len(risk.orders)} orders, the books {seen}")
+    for participant, account in risk.accounts.items():
+        for pos in account.positions.values():
+            reserved, working_buy, working_sell = sums.get(pos, (0, 0, 0))
+            if (pos.reserved, pos.working_buy, pos.working_sell) != (
+                reserved,
+                working_buy,
+                working_sell,
+            ):
+                raise error(f"{participant} {pos.terms.instrument_id}: reservation drift")
+            if pos.usage != pos.expected_usage():
+                raise error(f"{participant} {pos.terms.instrument_id}: usage drift")
+            if min(pos.reserved, pos.usage) < 0 or (pos.terms.cash and pos.qty < 0):
+                raise error(f"{participant} {pos.terms.instrument_id}: negative")
+            issuer = participant == pos.terms.issuer
+            if pos.terms.cash and not issuer and pos.working_sell > pos.qty:
+                raise error(f"{participant} {pos.terms.instrument_id}: sells exceed the holding")
+    _check_totals(risk, error)
+
+
+def _check_totals(risk: RiskEngine, error: type[Exception]) -> None:
+    ledger = risk.ledger
+    line, foreign, converted, backed, by_participant, market, cny = ledger.totals()
+    for participant, account in ledger.accounts.items():
+        if account.used != line[participant] or account.used < 0:
+            raise error(f"{participant}: line usage {account.used} != {line[participant]}")
+        if _nonzero(account.foreign) != _nonzero(foreign[participant]) or _nonzero(
+            account.converted
+        ) != _nonzero(converted[participant]):
+            raise error(f"{participant}: foreign-currency usage drift")
+    for name, guarantor in ledger.guarantors.items():
+        if guarantor.used_bp != backed[name] or guarantor.used_bp < 0:
+            raise error(f"guarantor {name}: usage {guarantor.used_bp} != {backed[name]} (bp)")
+    assets = ledger.assets
+    if _nonzero(assets.by_participant) != _nonzero(by_participant) or _nonzero(
+        assets.market
+    ) != _nonzero(market):
+        raise error("asset concentration usage drift")
+    if any(pos.cny != value or value < 0 for pos, value in cny):
+        raise error("asset usage of a position drifted")
+
+
+def _nonzero(values: dict) -> dict:
+    return {key: value for key, value in values.items() if value}

@@ -1,0 +1,14 @@
+"""The gateway's docstring examples are tests too (pytest does not collect them here)."""
+
+import doctest
+
+import pytest
+
+from gateway import codec, session
+
+
+@pytest.mark.parametrize("module", [codec, session])
+def test_doctests(module: object) -> None:
+    result = doctest.testmod(module, raise_on_error=False)  # type: ignore[arg-type]
+    assert result.attempted > 0
+    assert result.failed == 0

@@ -1,0 +1,97 @@
+"""Sessions: heartbeats, timeouts, logout, cancel-on-disconnect and the throttle."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from engine.codes import Reason
+from engine.messages import OrderDone
+from gateway import protocol as p
+from gateway.codec import decode_response
+from gateway.protocol import ExecType
+from tests.gateway.conftest import INSTRUMENT
+
+
+def _new(client, **kw) -> p.ExecutionReport:
+    client.buy(INSTRUMENT, 1, 4800, **kw)
+    return client.wait_for(lambda m: type(m) is p.ExecutionReport and m.exec_type == ExecType.NEW)
+
+
+def _raw_recv(client, timeout_ms: int) -> p.Msg | None:
+    """Receive without the client's automatic heartbeats, to play a silent peer."""
+    return decode_response(client.sock.recv())[0] if client.sock.poll(timeout_ms) else None
+
+
+def _wait_until(condition, timeout: float = 3.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise TimeoutError("condition never held")
+        time.sleep(0.01)  # polling a condition with a deadline, not synchronising by sleep
+
+
+def test_idle_session_when_heartbeat_interval_passes_then_server_heartbeats(harness):
+    alice = harness.client("ALICE", heartbeat_ms=100)
+    assert type(_raw_recv(alice, 1000)) is p.Heartbeat
+
+
+def test_silent_session_when_three_intervals_pass_then_logged_out_with_timeout(harness):
+    alice = harness.client("ALICE", heartbeat_ms=100)
+    msg = _raw_recv(alice, 1000)
+    while type(msg) is p.Heartbeat:
+        msg = _raw_recv(alice, 1000)
+    assert type(msg) is p.Logout
+    assert msg.reason == Reason.SESSION_TIMEOUT
+
+
+def test_disconnect_when_cancel_on_disconnect_then_session_orders_cancelled(harness):
+    alice = harness.client("ALICE", heartbeat_ms=100)
+    order_id = _new(alice).order_id
+    alice.close()  # gone without a Logout
+    done = harness.sink.wait_for(lambda e: type(e) is OrderDone and e.order_id == order_id)
+    assert done.participant == "ALICE"
+
+
+def test_disconnect_when_session_opted_out_then_orders_stay(harness):
+    alice = harness.client("ALICE", heartbeat_ms=100, cancel_on_disconnect=False)
+    _new(alice)
+    alice.close()
+    _wait_until(lambda: not harness.server.gateway.sessions)
+    bob = harness.client("BOB")
+    bob.sell(INSTRUMENT, 1, 4800)
+    fill = bob.wait_for(lambda m: type(m) is p.ExecutionReport and m.exec_type == ExecType.FILL)
+    assert fill.last_px == 4800
+
+
+def test_logout_when_requested_then_server_answers_and_cancels(harness):
+    alice = harness.client("ALICE")
+    order_id = _new(alice).order_id
+    alice.logout()
+    harness.sink.wait_for(lambda e: type(e) is OrderDone and e.order_id == order_id)
+    alice.buy(INSTRUMENT, 1, 4800)
+    assert alice.wait_for(lambda m: type(m) is p.BusinessReject).reason == Reason.NOT_LOGGED_ON
+
+
+@pytest.mark.parametrize("harness", [{"throttle_rate": 1, "throttle_burst": 5}], indirect=True)
+def test_burst_when_over_the_bucket_then_excess_rejected_throttled_not_queued(harness):
+    alice = harness.client("ALICE")
+    sent = [alice.buy(INSTRUMENT, 1, 4800) for _ in range(8)]
+    reports = [
+        alice.wait_for(lambda m: type(m) is p.ExecutionReport) for _ in range(len(sent))
+    ]
+    by_id = {r.cl_ord_id: r for r in reports}
+    outcomes = [(by_id[c].exec_type, by_id[c].reason) for c in sent]
+    assert outcomes[:5] == [(ExecType.NEW, Reason.NONE)] * 5
+    assert outcomes[5:] == [(ExecType.REJECTED, Reason.THROTTLED)] * 3
+    assert alice.recv(300) is None  # nothing was queued to execute later
+
+
+@pytest.mark.parametrize("harness", [{"throttle_rate": 1, "throttle_burst": 1}], indirect=True)
+def test_heartbeat_when_bucket_is_empty_then_not_throttled(harness):
+    alice = harness.client("ALICE")
+    alice.buy(INSTRUMENT, 1, 4800)
+    alice.send(p.Heartbeat(1))
+    alice.send(p.Logout())
+    assert type(alice.wait_for(lambda m: type(m) is p.Logout)) is p.Logout

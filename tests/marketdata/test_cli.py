@@ -1,0 +1,63 @@
+"""``ipx feed`` (ticker and JSON lines) and ``ipx chart`` against a live publisher."""
+
+from __future__ import annotations
+
+import argparse
+import json
+
+import pytest
+import zmq
+
+from marketdata.cli import add_subcommands
+from tests.marketdata import IIDS, FeedServer, make_core, random_session
+
+
+@pytest.fixture
+def server():
+    ctx = zmq.Context()
+    with FeedServer(ctx, make_core()) as srv:
+        for batch in random_session(9, 600):
+            srv.apply(batch)
+        srv.call(lambda core, pub: None)  # every batch published
+        yield srv
+    ctx.destroy(linger=0)
+
+
+def ipx(server: FeedServer, *argv: str) -> int:
+    parser = argparse.ArgumentParser(prog="ipx")
+    add_subcommands(parser.add_subparsers(dest="command", required=True))
+    args = parser.parse_args([argv[0], "--pub", server.pub_endpoint,
+                              "--snapshot", server.snapshot_endpoint, *argv[1:]])
+    return args.run(args)
+
+
+def test_feed_json_streams_one_object_per_line_starting_with_each_snapshot(server, capsys):
+    assert ipx(server, "feed", "--json", "--count", "16", "--seconds", "5") == 0
+    lines = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert len(lines) == 16
+    for iid in IIDS:  # each channel's state but the auction's (no call yet), then Synced
+        types = [line["type"] for line in lines if line.get("instrument") == iid]
+        assert set(types) >= {"InstrumentStatus", "Trades", "DepthUpdate", "OrderLevels",
+                              "Quote", "DailyStats", "Bars", "Synced"}
+    depth = next(line for line in lines if line["type"] == "DepthUpdate")
+    assert depth["levels"] and all(len(level) == 4 for level in depth["levels"])
+
+
+def test_feed_ticker_shows_a_row_per_instrument(server, capsys):
+    assert ipx(server, "feed", "--seconds", "0.5") == 0
+    screen = capsys.readouterr().out.splitlines()
+    assert screen[-3].split()[:2] == ["instrument", "phase"]
+    assert [row.split()[0] for row in screen[-2:]] == list(IIDS)
+    assert all(row.split()[1] == "continuous" for row in screen[-2:])
+
+
+def test_feed_ticker_stops_after_count_updates(server, capsys):
+    assert ipx(server, "feed", "TST-B", "--count", "3", "--seconds", "5") == 0
+    assert capsys.readouterr().out.splitlines()[-1].split()[0] == "TST-B"
+
+
+def test_chart_writes_a_png_of_the_session(server, tmp_path, capsys):
+    out = tmp_path / "chart.png"
+    assert ipx(server, "chart", "TST-A", "-o", str(out), "--seconds", "0.3") == 0
+    assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert capsys.readouterr().out.strip() == str(out)
