@@ -205,9 +205,6 @@ class SetPhase(Command, frozen=True):
     phase: Phase
 
 
-ExpireOrders = Tick  # transitional name, removed once the gateway's timer uses Tick
-
-
 class Uncross(Command, frozen=True):
     """Operator or schedule: run the call's uncross now and move to the phase after it.
 

@@ -32,6 +32,7 @@ from engine.messages import (
     TimeInForce,
     Uncross,
 )
+from marketdata.cli import add_subcommands as add_feed_subcommands
 
 ORDERS = "tcp://127.0.0.1:5555"
 ADMIN = "tcp://127.0.0.1:5558"
@@ -107,7 +108,7 @@ def _keys(args: argparse.Namespace) -> int:
     directory = _key_dir(args) / folder[args.role]
     for name in args.names:
         pair = ensure_key_pair(directory, name)
-        print(f"{name} = \"{pair.public.decode()}\"  # {directory / name}.key_secret")
+        print(f'{name} = "{pair.public.decode()}"  # {directory / name}.key_secret')
     return 0
 
 
@@ -181,6 +182,8 @@ def _admin(args: argparse.Namespace) -> int:
     from gateway.auth import load_key_pair
     from gateway.client import AdminClient
     from gateway.config import SERVER_KEY
+    from risk.config import fx_rate, load_setup
+    from risk.messages import KillScope, KillSwitch, SetFxRates
 
     key_dir = _key_dir(args)
     server_key = load_key_pair(key_dir, SERVER_KEY).public
@@ -191,7 +194,14 @@ def _admin(args: argparse.Namespace) -> int:
         "resume": lambda: [SetPhase(target[0], Phase.CONTINUOUS)],
         "close": lambda: [SetPhase(target[0], Phase.CLOSED)],
         "refprice": lambda: [SetReferencePrice(target[0], int(target[1]))],
-        "kill": lambda: [MassCancel(target[0])],
+        "kill": lambda: [KillSwitch(KillScope.PARTICIPANT, target[0])],
+        "unkill": lambda: [KillSwitch(KillScope.PARTICIPANT, target[0], engaged=False)],
+        "kill-guarantor": lambda: [KillSwitch(KillScope.GUARANTOR, target[0])],
+        "cancel-all": lambda: [MassCancel(target[0])],
+        "fx": lambda: [
+            SetFxRates(tuple(fx_rate(c, r) for c, r in zip(target[::2], target[1::2], strict=True)))
+        ],
+        "risk": lambda: load_setup(Path(target[0]).read_bytes()),
         "phase": lambda: [SetPhase(target[0], Phase[target[1].upper()])],
         "uncross": lambda: [Uncross(target[0])],
         "tick": lambda: [Tick()],
@@ -201,6 +211,14 @@ def _admin(args: argparse.Namespace) -> int:
     for command in commands[action]():
         print(_show(client.request(command)))
     client.close()
+    return 0
+
+
+def _codes(args: argparse.Namespace) -> int:
+    from engine.codes import reason_table
+
+    for number, name, description in reason_table():
+        print(f"{number:>5}  {name:<32} {description}")
     return 0
 
 
@@ -272,17 +290,37 @@ def build_parser() -> argparse.ArgumentParser:
     admin.add_argument(
         "action",
         choices=(
-            "halt", "resume", "close", "phase", "refprice", "kill", "uncross", "tick",
-            "endofday", "list",
+            "halt",
+            "resume",
+            "close",
+            "phase",
+            "refprice",
+            "kill",
+            "unkill",
+            "kill-guarantor",
+            "cancel-all",
+            "uncross",
+            "tick",
+            "endofday",
+            "list",
+            "fx",
+            "risk",
         ),
     )
     admin.add_argument(
-        "target", nargs="*", help="instrument [price | phase] | participant | file"
+        "target",
+        nargs="*",
+        help="instrument [price | phase] | participant | guarantor | file | CCY RATE ...",
     )
     admin.add_argument("--name", default="ops", help="admin key name")
     admin.add_argument("--endpoint", default=ADMIN)
     admin.add_argument("--key-dir", help="key directory (default: the demo key directory)")
     admin.set_defaults(run=_admin)
+
+    codes = commands.add_parser("codes", help="print every reason code with its meaning")
+    codes.set_defaults(run=_codes)
+
+    add_feed_subcommands(commands)
 
     demo = commands.add_parser("demo", help="run the demo market over real sockets")
     demo.add_argument("--seconds", type=float, default=10.0, help="how long the market trades")

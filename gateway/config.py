@@ -34,6 +34,10 @@ class ServerConfig(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     admin_endpoint: str = "tcp://127.0.0.1:5558"
     feed_enabled: bool = True
     """Start the market-data publisher (when the marketdata package provides it)."""
+    risk_enabled: bool = True
+    """Run the credit-guarantee risk engine in the core (pre-trade checks, reservations)."""
+    risk_file: str = ""
+    """A TOML risk setup (guarantors, lines, limits, holdings); empty for the demo setup."""
     instruments_file: str = ""
     """A TOML instrument file; empty for the embedded demo instruments."""
     key_dir: str = ""

@@ -13,9 +13,9 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from engine.messages import AnyCommand
+from engine.schema import ExchangeCommand
 
-Entry = tuple[int, int, AnyCommand]
+Entry = tuple[int, int, ExchangeCommand]
 """``(seq, ts_ns, command)``: exactly what ``Core.apply`` receives, so a replay is exact."""
 
 

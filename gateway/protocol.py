@@ -28,7 +28,8 @@ from typing import Annotated
 import msgspec
 
 from engine.codes import Reason
-from engine.messages import AnyCommand, AnyEvent, OrderType, Side, StpMode, TimeInForce
+from engine.messages import OrderType, Side, StpMode, TimeInForce
+from engine.schema import ExchangeCommand, ExchangeEvent
 
 PROTOCOL_VERSION = 1
 """Sent in :class:`Logon`; the server rejects versions it does not speak."""
@@ -337,7 +338,7 @@ class AdminRequest(Msg, tag=40):
     """An operator's engine command (list, phase, halt, reference price, kill switch, ...)."""
 
     request_id: int
-    command: AnyCommand
+    command: ExchangeCommand
 
 
 class AdminAck(Msg, tag=41):
@@ -346,5 +347,5 @@ class AdminAck(Msg, tag=41):
     request_id: int
     seq: int
     reason: Reason
-    events: list[AnyEvent]
+    events: list[ExchangeEvent]
     text: str = ""

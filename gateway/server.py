@@ -28,6 +28,8 @@ from gateway.codec import encode
 from gateway.config import SERVER_KEY, ServerConfig
 from gateway.journal import Journal, NullJournal
 from gateway.session import Gateway
+from risk.config import demo_setup, load_setup
+from risk.engine import RiskEngine
 
 log = logging.getLogger("ipx.server")
 
@@ -78,9 +80,17 @@ class Server:
         self.server_key: KeyPair = load_key_pair(key_dir, SERVER_KEY)
         if self.server_key.secret is None:
             raise ValueError(f"no server secret key in {key_dir}")
+        setup = []
         if core is None:
             source = config.instruments_file
-            core = Core(load_instruments(Path(source)) if source else default_instruments())
+            instruments = load_instruments(Path(source)) if source else default_instruments()
+            risk = None
+            if config.risk_enabled:
+                risk = RiskEngine()
+                setup = load_setup(Path(config.risk_file).read_bytes()) if config.risk_file else (
+                    demo_setup()
+                )
+            core = Core(instruments, risk=risk)
         self.core = core
         self.journal = journal or NullJournal()
         self.sinks: list[EventSink] = list(sinks)
@@ -92,6 +102,8 @@ class Server:
         self.authenticator.allow(ORDERS, participants)
         self.authenticator.allow(ADMIN, admins)
         self.gateway = Gateway(self.core, config, participants, admins, self.journal)
+        for command in setup:  # sequenced and journaled before any client's order
+            self.gateway.enqueue(command)
         self.order_endpoint = ""
         self.admin_endpoint = ""
         self.ready = threading.Event()

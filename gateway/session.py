@@ -313,6 +313,11 @@ class Gateway:
             self._next_tick_ns = now_ns + self.config.tick_interval_ms * 1_000_000
             self.entries.append((TIMER, Tick(), None, None, None))
 
+    def enqueue(self, command) -> None:
+        """Sequence a command of the exchange's own (start-up setup, schedules) with the
+        next batch, journaled like any other; its events reach only the sinks."""
+        self.entries.append((TIMER, command, None, None, None))
+
     # -- sequencing -------------------------------------------------------------------------
 
     def process(self) -> list[Event]:

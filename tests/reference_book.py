@@ -21,7 +21,8 @@ of plain tuples, one per fact, in the order the facts happen:
   for self-trade decrements, where the rules do not say)
 - ``("triggered", order_id)``
 
-Not modelled: phases, GTD expiry, reference price changes (the band is fixed at construction).
+Not modelled: phases, GTD expiry and the band formula: a reference price move is handed in
+with its band already computed (:meth:`RefBook.set_reference`).
 """
 
 from __future__ import annotations
@@ -99,6 +100,11 @@ class RefBook:
         self.last_price = 0
         self.counter = 0
         self.out: list[tuple] = []
+
+    def set_reference(self, price: int, band_low: int, band_high: int) -> None:
+        self.reference_price = price
+        self.band_low = band_low
+        self.band_high = band_high
 
     # -- views ------------------------------------------------------------------------------
 

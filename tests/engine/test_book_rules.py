@@ -7,6 +7,7 @@ The default instrument has tick 1, lot 1, reference 100 and the band 50..150.
 
 from __future__ import annotations
 
+import importlib
 import random
 from itertools import pairwise
 
@@ -28,7 +29,6 @@ from engine.instruments import (
 from engine.messages import (
     DoneStatus,
     EndTradingDay,
-    ExpireOrders,
     InstrumentListed,
     ListInstrument,
     Phase,
@@ -38,6 +38,7 @@ from engine.messages import (
     SetPhase,
     SetReferencePrice,
     Side,
+    Tick,
     TimeInForce,
 )
 from tests.stubs import (
@@ -498,7 +499,7 @@ def test_expire_orders_when_before_expiry_then_gtd_stays(core):
     run(core, buy(1, 5, 99, tif=GTD, expire_ts=50_000), ts=1_000)
 
     # Act
-    events = run(core, ExpireOrders(), ts=49_999)
+    events = run(core, Tick(), ts=49_999)
 
     # Assert
     assert events == []
@@ -510,7 +511,7 @@ def test_expire_orders_when_at_expiry_then_gtd_expired(core):
     run(core, buy(1, 5, 99, tif=GTD, expire_ts=50_000), buy(2, 5, 99), ts=1_000)
 
     # Act
-    events = run(core, ExpireOrders(), ts=50_000)
+    events = run(core, Tick(), ts=50_000)
 
     # Assert
     done = done_of(events, 1)
@@ -532,7 +533,7 @@ def test_expire_orders_when_several_instruments_then_all_due_gtd_expire(core):
     )
 
     # Act
-    events = run(core, ExpireOrders(), ts=6_000)
+    events = run(core, Tick(), ts=6_000)
 
     # Assert
     assert sorted(d.order_id for d in dones(events)) == [1, 2]
@@ -1028,3 +1029,144 @@ def test_cancel_when_order_rests_then_it_is_gone_from_every_view(core):
         [],
     )
     core.check()
+
+
+# -- every reason code the engine emits has a test -----------------------------------------------
+
+REASON_TESTS = {
+    Reason.UNKNOWN_INSTRUMENT: (
+        "test_validation",
+        "test_new_order_when_invalid_then_rejected_with_reason",
+    ),
+    Reason.PRICE_OFF_TICK: (
+        "test_validation",
+        "test_new_order_when_invalid_then_rejected_with_reason",
+    ),
+    Reason.QTY_NOT_LOT_MULTIPLE: (
+        "test_validation",
+        "test_new_order_when_invalid_then_rejected_with_reason",
+    ),
+    Reason.PRICE_OUTSIDE_BAND: (
+        "test_stops",
+        "test_stop_limit_when_triggered_outside_moved_band_then_cancelled_price_outside_band",
+    ),
+    Reason.DUPLICATE_ORDER_ID: (
+        "test_orders",
+        "test_new_order_when_id_not_above_last_accepted_then_duplicate_order_id",
+    ),
+    Reason.UNKNOWN_ORDER: (
+        "test_orders",
+        "test_cancel_when_id_above_every_accepted_id_then_unknown_order",
+    ),
+    Reason.ORDER_NOT_LIVE: (
+        "test_orders",
+        "test_cancel_or_amend_when_order_no_longer_live_then_order_not_live",
+    ),
+    Reason.INSTRUMENT_HALTED: (
+        "test_book_rules",
+        "test_new_order_and_amend_when_not_continuous_then_rejected",
+    ),
+    Reason.NOT_ORDER_OWNER: (
+        "test_orders",
+        "test_cancel_or_amend_when_other_participants_order_then_not_order_owner",
+    ),
+    Reason.INVALID_PRICE: (
+        "test_validation",
+        "test_new_order_when_invalid_then_rejected_with_reason",
+    ),
+    Reason.INVALID_ORDER_COMBINATION: (
+        "test_validation",
+        "test_new_order_when_invalid_then_rejected_with_reason",
+    ),
+    Reason.INVALID_DISPLAY_QTY: (
+        "test_validation",
+        "test_new_order_when_invalid_then_rejected_with_reason",
+    ),
+    Reason.INVALID_MIN_QTY: (
+        "test_validation",
+        "test_new_order_when_invalid_then_rejected_with_reason",
+    ),
+    Reason.INVALID_STOP_PRICE: (
+        "test_validation",
+        "test_new_order_when_invalid_then_rejected_with_reason",
+    ),
+    Reason.INVALID_EXPIRY: (
+        "test_validation",
+        "test_new_order_when_invalid_then_rejected_with_reason",
+    ),
+    Reason.AMEND_NO_CHANGE: ("test_amend", "test_amend_when_nothing_changes_then_amend_no_change"),
+    Reason.AMEND_BELOW_FILLED: (
+        "test_amend",
+        "test_amend_when_qty_not_above_filled_then_amend_below_filled",
+    ),
+    Reason.MARKET_CLOSED: (
+        "test_book_rules",
+        "test_new_order_and_amend_when_not_continuous_then_rejected",
+    ),
+    Reason.INSTRUMENT_EXISTS: (
+        "test_book_rules",
+        "test_list_instrument_when_id_exists_then_instrument_exists",
+    ),
+    Reason.INVALID_INSTRUMENT: (
+        "test_book_rules",
+        "test_list_instrument_when_reference_data_unsound_then_invalid_instrument",
+    ),
+    Reason.POST_ONLY_WOULD_TAKE: (
+        "test_book_rules",
+        "test_post_only_when_it_would_cross_then_rejected_without_accept",
+    ),
+    Reason.FOK_NOT_FILLED: (
+        "test_book_rules",
+        "test_fok_when_not_enough_within_limit_then_fok_not_filled_without_trades",
+    ),
+    Reason.MIN_QTY_NOT_MET: (
+        "test_book_rules",
+        "test_min_qty_when_less_available_then_min_qty_not_met_without_trades",
+    ),
+    Reason.IOC_REMAINDER: (
+        "test_book_rules",
+        "test_ioc_when_partially_filled_then_remainder_cancelled_ioc_remainder",
+    ),
+    Reason.MARKET_NO_LIQUIDITY: (
+        "test_book_rules",
+        "test_market_buy_when_liquidity_runs_out_then_remainder_market_no_liquidity",
+    ),
+    Reason.MARKET_PROTECTION: (
+        "test_book_rules",
+        "test_market_buy_when_asks_beyond_band_remain_then_remainder_market_protection",
+    ),
+    Reason.SELF_TRADE_PREVENTED: (
+        "test_stp",
+        "test_taker_when_cancel_taker_reaches_own_order_then_taker_rest_cancelled",
+    ),
+    Reason.CANCELLED_BY_PARTICIPANT: (
+        "test_orders",
+        "test_cancel_when_resting_then_done_cancelled_and_level_gone",
+    ),
+    Reason.MASS_CANCELLED: (
+        "test_book_rules",
+        "test_mass_cancel_when_participant_has_orders_and_stops_then_all_cancelled_in_id_order",
+    ),
+    Reason.EXPIRED_GTD: ("test_book_rules", "test_expire_orders_when_at_expiry_then_gtd_expired"),
+    Reason.EXPIRED_END_OF_DAY: (
+        "test_book_rules",
+        "test_end_trading_day_when_day_gtc_and_gtd_orders_then_day_and_due_gtd_expire",
+    ),
+}
+NOT_EMITTED = {
+    Reason.CANCELLED_BY_OPERATOR: "no engine command cancels an order on the operator's behalf",
+}
+
+
+def test_reason_codes_when_engine_stage_then_each_has_a_test_or_a_stated_exemption():
+    # Arrange
+    engine_stages = {r for r in Reason if r // 1000 in (1, 3, 5)}
+
+    # Act
+    covered = set(REASON_TESTS) | set(NOT_EMITTED)
+
+    # Assert
+    assert engine_stages == covered, f"untested: {sorted(engine_stages - covered)}"
+    for reason, (module_name, test_name) in REASON_TESTS.items():
+        module = importlib.import_module(f"tests.engine.{module_name}")
+        assert callable(getattr(module, test_name, None)), f"{reason.name}: {test_name} is gone"

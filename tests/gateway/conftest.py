@@ -68,11 +68,12 @@ def key_dir(tmp_path_factory) -> Path:
 
 
 def make_config(key_dir: Path, tmp_path: Path, **overrides) -> ServerConfig:
+    """A loopback config; risk is off unless a test turns it on (test_risk_e2e.py does)."""
     return ServerConfig(
         key_dir=str(key_dir),
         order_endpoint=f"ipc://{tmp_path}/orders",
         admin_endpoint=f"ipc://{tmp_path}/admin",
-        **overrides,
+        **{"risk_enabled": False, **overrides},
     )
 
 

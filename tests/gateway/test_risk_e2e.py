@@ -1,0 +1,133 @@
+"""Risk and auctions end to end over real sockets: credit limit, no holding, kill switch,
+and an English auction run through the admin and order ports."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from engine.codes import Reason
+from engine.messages import AuctionExtended, AuctionUncrossed, StartEnglishAuction
+from gateway import protocol as p
+from gateway.journal import MemoryJournal
+from gateway.protocol import ExecType
+from gateway.server import Server, run_in_thread
+from risk.messages import KillScope, KillSwitch
+from tests.gateway.conftest import INSTRUMENT, Harness, RecordingSink, make_config
+
+# HKD instrument, CNY lines: every order here is cross-currency through the FX table.
+RISK_SETUP = """
+[fx]
+HKD = "0.91180"
+
+[[guarantors]]
+id = "BANK"
+name = "Test bank"
+kind = "bank"
+currency = "CNY"
+capacity = 100_000_000_000
+
+[[participants]]
+id = "ALICE"
+limit = 10_000                       # CNY 100.00
+backers = [{ guarantor = "BANK" }]
+kinds = ["royalty_participation", "assignment_lot"]
+
+[[participants]]
+id = "BOB"
+limit = 1_000_000
+backers = [{ guarantor = "BANK" }]
+kinds = ["royalty_participation", "assignment_lot"]
+holdings = { "RPU-GUZHENG-CAT" = 100, "ASG-HNRICE-PV" = 1 }
+
+[[participants]]
+id = "CAROL"
+limit = 3_000_000_000                # CNY 30m: two binding bids on the assignment lot
+backers = [{ guarantor = "BANK" }]
+kinds = ["royalty_participation", "assignment_lot"]
+"""
+
+
+@pytest.fixture
+def risk_file(tmp_path):
+    path = tmp_path / "risk.toml"
+    path.write_text(RISK_SETUP)
+    return str(path)
+
+
+def _report(client, exec_type) -> p.ExecutionReport:
+    return client.wait_for(lambda m: type(m) is p.ExecutionReport and m.exec_type == exec_type)
+
+
+@pytest.fixture
+def harness_with_risk(key_dir, tmp_path, risk_file):
+    config = make_config(key_dir, tmp_path, risk_enabled=True, risk_file=risk_file)
+    sink = RecordingSink()
+    server = Server(config, journal=MemoryJournal(), sinks=[sink])
+    thread = run_in_thread(server)
+    harness = Harness(server, key_dir, sink)
+    try:
+        yield harness
+    finally:
+        harness.close()
+        server.stop()
+        thread.join(5)
+
+
+def test_buy_when_over_the_credit_line_then_rejected_credit_limit(harness_with_risk):
+    alice = harness_with_risk.client("ALICE")
+    alice.buy(INSTRUMENT, 1, 4800)  # HKD 48 = CNY 43.77 plus FX haircut and fees: fits
+    assert _report(alice, ExecType.NEW).leaves_qty == 1
+    alice.buy(INSTRUMENT, 2, 4800)  # another HKD 96 would pass CNY 100
+    reject = _report(alice, ExecType.REJECTED)
+    assert reject.reason == Reason.CREDIT_LIMIT
+
+
+def test_sell_when_participant_holds_nothing_then_rejected_no_holding(harness_with_risk):
+    carol = harness_with_risk.client("CAROL")
+    carol.sell(INSTRUMENT, 1, 4800)
+    assert _report(carol, ExecType.REJECTED).reason == Reason.NO_HOLDING
+    bob = harness_with_risk.client("BOB")
+    bob.sell(INSTRUMENT, 1, 4800)
+    assert _report(bob, ExecType.NEW).leaves_qty == 1
+
+
+def test_kill_switch_when_engaged_then_orders_cancelled_and_new_ones_refused(harness_with_risk):
+    bob = harness_with_risk.client("BOB")
+    bob.sell(INSTRUMENT, 5, 4900)
+    _report(bob, ExecType.NEW)
+    ack = harness_with_risk.admin().request(KillSwitch(KillScope.PARTICIPANT, "BOB"))
+    assert ack.reason == Reason.NONE
+    cancelled = _report(bob, ExecType.CANCELLED)
+    assert (cancelled.reason, cancelled.leaves_qty) == (Reason.KILLED, 0)
+    bob.sell(INSTRUMENT, 1, 4900)
+    assert _report(bob, ExecType.REJECTED).reason == Reason.KILLED
+
+
+def test_english_auction_when_run_over_the_gateway_then_extended_and_won(harness_with_risk):
+    """The server's own clock Ticks close the auction: no test-side sleeping or timing."""
+    lot = "ASG-HNRICE-PV"
+    admin = harness_with_risk.admin()
+    sink = harness_with_risk.sink
+    end = time.time_ns() + 1_000_000_000
+    start = StartEnglishAuction(lot, 1_200_000_000, 10_000_000, end, 60_000_000_000, 2_000_000_000)
+    assert admin.request(start).reason == Reason.NONE
+    bob, alice, carol = (harness_with_risk.client(n) for n in ("BOB", "ALICE", "CAROL"))
+    bob.sell(lot, 1, 1_250_000_000)  # the reserve: CNY 12.5m
+    _report(bob, ExecType.NEW)
+    carol.buy(lot, 1, 1_200_000_000)
+    _report(carol, ExecType.NEW)
+    alice.buy(lot, 1, 1_205_000_000)  # not a full increment above the best bid
+    assert _report(alice, ExecType.REJECTED).reason == Reason.BID_TOO_LOW
+    carol.buy(lot, 1, 1_260_000_000)  # inside the anti-sniping window: the end moves
+    _report(carol, ExecType.NEW)
+    extended = sink.wait_for(lambda e: type(e) is AuctionExtended, timeout=5)
+    assert extended.end_ts > end
+    result = sink.wait_for(lambda e: type(e) is AuctionUncrossed, timeout=10)
+    assert (result.price, result.volume) == (1_260_000_000, 1)
+    fill = _report(carol, ExecType.FILL)
+    assert (fill.last_px, fill.last_qty) == (1_260_000_000, 1)
+    assert _report(bob, ExecType.FILL).last_px == 1_260_000_000
+    lost = _report(carol, ExecType.CANCELLED)
+    assert lost.reason == Reason.AUCTION_LOST
