@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from engine.codes import Reason
-from engine.messages import DoneStatus, ExpireOrders, SetReferencePrice, StopTriggered, Trade
+from engine.messages import DoneStatus, SetReferencePrice, StopTriggered, Tick, Trade
 from engine.messages import TimeInForce as Tif
 from tests.stubs import (
     BUY,
@@ -237,7 +237,7 @@ def test_stop_when_gtd_pending_and_due_then_expires(core):
     run(core, stop(1, BUY, 5, 105, tif=Tif.GTD, expire_ts=5_000), ts=1_000)
 
     # Act
-    events = run(core, ExpireOrders(), ts=5_000)
+    events = run(core, Tick(), ts=5_000)
 
     # Assert
     assert done_of(events, 1).reason == Reason.EXPIRED_GTD

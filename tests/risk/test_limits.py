@@ -7,7 +7,7 @@ import doctest
 from engine.codes import Reason
 from engine.core import Core
 from engine.instruments import default_instruments
-from engine.messages import NewOrder, OrderRejected, Side
+from engine.messages import NewOrder, OrderRejected, Side, StartEnglishAuction, Tick
 from risk import limits
 from risk.alerts import Alerts
 from risk.config import bootstrap, demo_setup
@@ -79,8 +79,15 @@ def test_demo_setup_when_loaded_then_makers_quote_and_brokers_are_limited():
     # it now holds the 100 it bought, and no more
     assert order(4, "BRK-SANYA-SEC", Side.SELL, 110, 126_000) == Reason.NO_HOLDING
     assert order(5, "POOL-5G", Side.SELL, 100, 130_000) == Reason.NONE
+    # the assignment lot trades by English auction: open it first
+    core.apply(
+        StartEnglishAuction("ASG-HNRICE-PV", 1_200_000_000, 10_000_000, 2 * 10**18), seq, 10**18
+    )
+    seq += 1
     assert order(6, "BRK-HAIKOU-CAP", Side.BUY, 1, 1_250_000_000, "ASG-HNRICE-PV") == Reason.NONE
     assert order(7, "HN-SEED-INSTITUTE", Side.SELL, 1, 1_250_000_000, "ASG-HNRICE-PV") == (
         Reason.NONE
     )
+    core.apply(Tick(), seq, 2 * 10**18)  # the auction closes: the bid meets the reserve
+    seq += 1
     assert core.risk.accounts["BRK-HAIKOU-CAP"].positions["ASG-HNRICE-PV"].qty == 1
