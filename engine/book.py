@@ -118,6 +118,7 @@ class Book:
         self.phase = INITIAL_PHASE[instrument.regime]
         self.phase_end_ts = 0
         self.english: EnglishTerms | None = None
+        self.dynamic_band_bp = instrument.dynamic_band_bp
         self.last_price = 0
         self.reference_price = 0
         self.band_bp = instrument.band_bp
@@ -154,16 +155,16 @@ class Book:
         A market order (price 0) can rest only during a call: it joins the market queue.
         """
         price = order.price
-        if order.side == BUY:
-            levels, key = self.bids, -price
-        else:
-            levels, key = self.asks, price
-        if not price:
-            level = self.market_bids if order.side == BUY else self.market_asks
-        else:
+        if price:
+            if order.side == BUY:
+                levels, key = self.bids, -price
+            else:
+                levels, key = self.asks, price
             level = levels.get(key)
             if level is None:
                 level = levels[key] = Level(price)
+        else:
+            level = self.market_bids if order.side == BUY else self.market_asks
         oid = order.order_id
         level.orders[oid] = order
         level.qty += order.visible

@@ -77,7 +77,7 @@ class Matcher:
         price = order.price
         limit = price or (book.band_high if buy else book.band_low)
         beyond = 0
-        dynamic_bp = book.instrument.dynamic_band_bp
+        dynamic_bp = book.dynamic_band_bp
         if dynamic_bp:
             last = book.last_price or book.reference_price
             edge = last + last * dynamic_bp // 10_000 if buy else last - last * dynamic_bp // 10_000
