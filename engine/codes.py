@@ -108,7 +108,6 @@ class Reason(IntEnum):
     MASS_CANCELLED = 5002, "A mass cancel by the owner (or cancel-on-disconnect) removed the order."
     EXPIRED_GTD = 5003, "A good-till-date order reached its expiry time."
     EXPIRED_END_OF_DAY = 5004, "A day order at the end of the trading day."
-    CANCELLED_BY_OPERATOR = 5005, "The exchange operator removed the order."
 
     # 4xxx session and authorisation (the gateway, before a command reaches the core)
     NOT_LOGGED_ON = 4001, "A request other than Logon on a session that has not logged on."

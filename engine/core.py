@@ -120,6 +120,8 @@ class Core:
         self.last_seq = 0
         for instrument in instruments:
             problems = instrument_problems(instrument)
+            if instrument.instrument_id in self.books:
+                problems.append("listed twice")
             if problems:
                 raise ValueError(f"{instrument.instrument_id}: {'; '.join(problems)}")
             self.books[instrument.instrument_id] = Book(instrument)

@@ -1153,9 +1153,7 @@ REASON_TESTS = {
         "test_end_trading_day_when_day_gtc_and_gtd_orders_then_day_and_due_gtd_expire",
     ),
 }
-NOT_EMITTED = {
-    Reason.CANCELLED_BY_OPERATOR: "no engine command cancels an order on the operator's behalf",
-}
+NOT_EMITTED: dict[Reason, str] = {}
 
 
 def test_reason_codes_when_engine_stage_then_each_has_a_test_or_a_stated_exemption():
@@ -1170,3 +1168,12 @@ def test_reason_codes_when_engine_stage_then_each_has_a_test_or_a_stated_exempti
     for reason, (module_name, test_name) in REASON_TESTS.items():
         module = importlib.import_module(f"tests.engine.{module_name}")
         assert callable(getattr(module, test_name, None)), f"{reason.name}: {test_name} is gone"
+
+
+def test_core_when_two_instruments_share_an_id_then_raises():
+    # Arrange
+    twin = instrument()
+
+    # Act / Assert
+    with pytest.raises(ValueError, match="listed twice"):
+        Core([twin, twin])
