@@ -20,7 +20,9 @@ from gateway.auth import ensure_key_pair, load_public_keys
 
 DEMO_MAKERS = ("MM-HAINAN-IP", "MM-PEARL-RIVER")
 DEMO_BROKERS = ("BRK-SANYA-SEC", "BRK-HAIKOU-CAP", "BRK-SHENZHEN-TECH")
-DEMO_PARTICIPANTS = DEMO_MAKERS + DEMO_BROKERS
+DEMO_SELLERS = ("HN-SEED-INSTITUTE",)
+"""Issuers that sell in the demo's auctions (the rice variety's breeder)."""
+DEMO_PARTICIPANTS = DEMO_MAKERS + DEMO_BROKERS + DEMO_SELLERS
 DEMO_ADMIN = "ops"
 SERVER_KEY = "server"
 

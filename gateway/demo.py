@@ -2,10 +2,14 @@
 
 The server runs on a background thread with CURVE on ipc sockets in a temporary directory
 (with its own throwaway keys), so the demo never collides with a running ``ipx serve``.
-Market makers requote every instrument with one MassQuote around a drifting mid; brokers
-send marketable IOC orders and resting limit orders. Each simulated participant has its own
-seeded random stream; the thread scheduling decides the interleaving, so two runs trade alike
-but not identically. A tape sink prints trades as the core makes them.
+Market makers requote every continuous instrument with one MassQuote around a drifting mid;
+brokers send marketable IOC orders and resting limit orders, limit orders into the periodic
+call of the IP-note tranche, and rising bids in the English auction of the rice-variety
+assignment, whose breeder offers it at a reserve. The operator runs the auctions over the
+admin port: an uncross of the call every two seconds, and the English auction's clock.
+Each simulated participant has its own seeded random stream; the thread scheduling decides
+the interleaving, so two runs trade alike but not identically. A tape sink prints trades
+and auctions as the core makes them.
 """
 
 from __future__ import annotations
@@ -21,14 +25,31 @@ import zmq
 
 from engine.core import Core
 from engine.instruments import Instrument, default_instruments
-from engine.messages import Event, OrderType, Side, TimeInForce, Trade
+from engine.messages import (
+    AuctionExtended,
+    AuctionUncrossed,
+    Event,
+    OrderType,
+    Side,
+    StartEnglishAuction,
+    TimeInForce,
+    Trade,
+    Uncross,
+)
 from gateway import protocol as p
-from gateway.client import Client, participant_keys
-from gateway.config import DEMO_BROKERS, DEMO_MAKERS, demo_config
+from gateway.auth import load_key_pair
+from gateway.client import AdminClient, Client, participant_keys
+from gateway.config import DEMO_ADMIN, DEMO_BROKERS, DEMO_MAKERS, SERVER_KEY, demo_config
 from gateway.server import Server, run_in_thread
 
 QUOTE_EVERY_S = 0.2
 ORDER_EVERY_S = (0.05, 0.3)
+CALL_INSTRUMENT = "IPN-HNFTP-29A"
+"""The IP-note tranche trades in periodic calls; the operator uncrosses it this often:"""
+UNCROSS_EVERY_S = 2.0
+ENGLISH_LOT = "ASG-HNRICE-PV"
+ENGLISH_SELLER = "HN-SEED-INSTITUTE"
+MAX_BIDS = 2
 
 
 def _on_tick(price: float, tick: int) -> int:
@@ -42,6 +63,7 @@ class TapeSink:
         self.core = core
         self.echo = echo
         self.trades: list[Trade] = []
+        self.auctions: list[AuctionUncrossed] = []
 
     def sockets(self) -> list[zmq.Socket]:
         return []
@@ -51,7 +73,19 @@ class TapeSink:
 
     def on_events(self, events: list[Event]) -> None:
         for event in events:
-            if type(event) is Trade:
+            kind = type(event)
+            if kind is AuctionUncrossed and event.price is None:
+                self.echo(f"seq {event.seq:>6} AUCTION {event.instrument:<16} no trade")
+            elif kind is AuctionUncrossed:
+                scale = 10 ** self.core.book(event.instrument).instrument.minor_units
+                self.auctions.append(event)
+                self.echo(
+                    f"seq {event.seq:>6} AUCTION {event.instrument:<16} {event.volume:>5} @ "
+                    f"{event.price / scale:>14,.2f} in {event.trades} trades"
+                )
+            elif kind is AuctionExtended:
+                self.echo(f"seq {event.seq:>6} EXTENDED {event.instrument}: a bid came late")
+            elif kind is Trade:
                 self.trades.append(event)
                 book = self.core.book(event.instrument)
                 scale = 10**book.instrument.minor_units
@@ -85,7 +119,9 @@ class _Participant(threading.Thread):
         deadline = time.monotonic() + wait_s
         while (left := deadline - time.monotonic()) > 0:
             msg = self.client.recv(int(left * 1000) + 1)
-            if type(msg) is p.ExecutionReport:
+            if type(msg) is p.ExecutionReport and msg.exec_type == p.ExecType.REJECTED:
+                self.reports[f"rejected {msg.reason.name}"] += 1
+            elif type(msg) is p.ExecutionReport:
                 self.reports[msg.exec_type.name] += 1
             elif msg is not None:
                 self.reports[type(msg).__name__] += 1
@@ -124,8 +160,17 @@ class _Maker(_Participant):
 
 
 class _Broker(_Participant):
+    def __init__(self, *args) -> None:
+        super().__init__(*args)
+        self.bids = 0
+
     def step(self) -> None:
         inst: Instrument = self.rng.choice(self.instruments)
+        if inst.instrument_id == ENGLISH_LOT and self.bids >= MAX_BIDS:
+            inst = self.instruments[0]  # bids are binding: each holds credit until the close
+        if inst.regime != "continuous":
+            self.auction_order(inst)
+            return
         side = self.rng.choice((Side.BUY, Side.SELL))
         qty = inst.lot_size * self.rng.randint(1, 6)
         if self.rng.random() < 0.7:
@@ -141,10 +186,63 @@ class _Broker(_Participant):
         self.sent += 1
         self.drain(self.rng.uniform(*ORDER_EVERY_S))
 
+    def auction_order(self, inst: Instrument) -> None:
+        """A limit order into the tranche's call, or a rising bid for the assignment lot."""
+        if inst.instrument_id == ENGLISH_LOT:
+            self.bids += 1
+            price = inst.reference_price * (97 + 3 * self.bids + self.rng.randint(0, 2)) // 100
+            self.client.new_order(
+                inst.instrument_id,
+                Side.BUY,
+                inst.lot_size,
+                _on_tick(price, inst.tick_size),
+                tif=TimeInForce.GTC,
+            )
+        else:
+            side = self.rng.choice((Side.BUY, Side.SELL))
+            price = inst.reference_price * (1 + self.rng.uniform(-0.02, 0.02))
+            self.client.new_order(
+                inst.instrument_id,
+                side,
+                inst.lot_size * self.rng.randint(1, 20),
+                _on_tick(price, inst.tick_size),
+                tif=TimeInForce.GFA,
+            )
+        self.sent += 1
+        self.drain(self.rng.uniform(*ORDER_EVERY_S))
+
+
+class _Operator(threading.Thread):
+    """The exchange's operations desk: opens the English auction, uncrosses the call."""
+
+    def __init__(self, admin: AdminClient, seconds: float, stop: threading.Event) -> None:
+        super().__init__(name="operator", daemon=True)
+        self.admin, self.seconds, self.stop = admin, seconds, stop
+        self.auction_open = threading.Event()
+
+    def run(self) -> None:
+        lot = next(i for i in default_instruments() if i.instrument_id == ENGLISH_LOT)
+        end = time.time_ns() + int(self.seconds * 0.8e9)
+        self.admin.request(
+            StartEnglishAuction(
+                ENGLISH_LOT,
+                lot.reference_price * 95 // 100,
+                lot.tick_size * 100,
+                end,
+                1_500_000_000,
+                1_000_000_000,
+            )
+        )
+        self.auction_open.set()
+        while not self.stop.wait(UNCROSS_EVERY_S):
+            self.admin.request(Uncross(CALL_INSTRUMENT))
+
 
 def run(seconds: float = 10.0, seed: int = 7, echo=print) -> dict:
     """Run the demo market for ``seconds`` and print the tape and a summary; return it."""
-    instruments = [i for i in default_instruments() if i.regime == "continuous"]
+    every = default_instruments()
+    instruments = [i for i in every if i.regime == "continuous"]
+    auctioned = [i for i in every if i.instrument_id in (CALL_INSTRUMENT, ENGLISH_LOT)]
     with tempfile.TemporaryDirectory(prefix="ipx-demo-") as tmp:
         key_dir = Path(tmp) / "keys"
         config = demo_config(
@@ -165,12 +263,40 @@ def run(seconds: float = 10.0, seed: int = 7, echo=print) -> dict:
             server_key, key = participant_keys(key_dir, name)
             client = Client(server.order_endpoint, server_key, key, context=context)
             client.logon()
-            kind = _Maker if name in DEMO_MAKERS else _Broker
-            firms.append(kind(name, client, instruments, seed * 1000 + index, stop))
+            if name in DEMO_MAKERS:
+                quoted = instruments + [i for i in auctioned if i.instrument_id == CALL_INSTRUMENT]
+                firms.append(_Maker(name, client, quoted, seed * 1000 + index, stop))
+            else:
+                firms.append(
+                    _Broker(name, client, instruments + auctioned, seed * 1000 + index, stop)
+                )
+        admin = AdminClient(
+            server.admin_endpoint,
+            load_key_pair(key_dir, SERVER_KEY).public,
+            load_key_pair(key_dir / "admin", DEMO_ADMIN),
+            context=context,
+        )
+        operator = _Operator(admin, seconds, stop)
+        operator.start()
+        server_key, key = participant_keys(key_dir, ENGLISH_SELLER)
+        seller = Client(server.order_endpoint, server_key, key, context=context)
+        seller.logon()
+        lot = next(i for i in auctioned if i.instrument_id == ENGLISH_LOT)
+        if operator.auction_open.wait(5):  # the reserve goes in once bidding is open
+            seller.new_order(
+                ENGLISH_LOT,
+                Side.SELL,
+                lot.lot_size,
+                lot.reference_price,
+                tif=TimeInForce.GTC,
+            )
         for firm in firms:
             firm.start()
         stop.wait(seconds)
         stop.set()
+        operator.join(5)
+        admin.close()
+        seller.close()
         for firm in firms:
             firm.join(5)
             firm.client.logout()
