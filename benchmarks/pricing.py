@@ -9,7 +9,11 @@ from __future__ import annotations
 import json
 import os
 import statistics
+import sys
 import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # the repo before this folder
 
 from risk.pricing import RoyaltyStream, royalty_dcf, simulate_pv
 
