@@ -80,16 +80,23 @@ def _serve(args: argparse.Namespace) -> int:
         except ImportError:
             logging.info("no market-data publisher in this build: feed off")
         else:
-            keys = {**config.participant_keys(), **config.admin_keys()}
-            server.authenticator.allow(MDATA, keys)
+            if config.feed_curve:  # licensed data: only registered keys may subscribe
+                keys = {**config.participant_keys(), **config.admin_keys()}
+                server.authenticator.allow(MDATA, keys)
             server.add_sink(
                 MarketDataPublisher(
                     server.context,
                     server.core,
                     config.feed_endpoint,
                     config.snapshot_endpoint,
-                    curve=server.server_key,
+                    curve=server.server_key if config.feed_curve else None,
                 )
+            )
+            logging.info(
+                "feed on %s, snapshots on %s%s",
+                config.feed_endpoint,
+                config.snapshot_endpoint,
+                " (CURVE)" if config.feed_curve else "",
             )
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: server.stop())

@@ -36,6 +36,8 @@ class ServerConfig(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     admin_endpoint: str = "tcp://127.0.0.1:5558"
     feed_enabled: bool = True
     """Start the market-data publisher (when the marketdata package provides it)."""
+    feed_curve: bool = False
+    """Licensed data: the feed requires CURVE keys of registered participants (off in the demo)."""
     risk_enabled: bool = True
     """Run the credit-guarantee risk engine in the core (pre-trade checks, reservations)."""
     risk_file: str = ""
@@ -62,6 +64,20 @@ class ServerConfig(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     """Longer request frames are rejected OVERSIZED (the transport drops frames over 1 MiB)."""
     tick_interval_ms: int = 100
     """How often the server sequences a clock Tick (GTD expiry, auction and interruption ends)."""
+    data_dir: str = ""
+    """Journal, snapshots and evidence (docs/DURABILITY.md); empty: nothing survives a stop."""
+    fsync: str = "batch"
+    """``batch`` (fsync every batch before acknowledging it), ``interval`` or ``none``."""
+    fsync_interval_ms: int = 5
+    """With ``fsync = "interval"``: the longest an acknowledged batch waits for its fsync."""
+    segment_bytes: int = 64 << 20
+    """Journal segments rotate once they reach this size."""
+    snapshot_every: int = 200_000
+    """Commands between snapshots (0: only at a clean stop)."""
+    sth_interval_ms: int = 1_000
+    """How often the trade tree's head is signed and journaled, when trades were added."""
+    sth_key_file: str = ""
+    """The tree-head signing key (hex private and public); default ``data_dir/sth.key``."""
 
     def key_path(self) -> Path:
         return Path(self.key_dir) if self.key_dir else default_key_dir()
@@ -84,15 +100,17 @@ def default_key_dir() -> Path:
 
 
 def load_config(path: str | Path) -> ServerConfig:
-    """Read a TOML config; relative ``key_dir`` and ``instruments_file`` follow the file."""
+    """Read a TOML config; relative key, instrument, data and signing-key paths follow it."""
     path = Path(path)
     config = msgspec.toml.decode(path.read_bytes(), type=ServerConfig)
     here = path.parent
     changes = {}
     if config.key_dir and not Path(config.key_dir).is_absolute():
         changes["key_dir"] = str(here / config.key_dir)
-    if config.instruments_file and not Path(config.instruments_file).is_absolute():
-        changes["instruments_file"] = str(here / config.instruments_file)
+    for name in ("instruments_file", "data_dir", "sth_key_file"):
+        value = getattr(config, name)
+        if value and not Path(value).is_absolute():
+            changes[name] = str(here / value)
     return msgspec.structs.replace(config, **changes) if changes else config
 
 
