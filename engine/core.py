@@ -19,7 +19,7 @@ from typing import Any, Protocol
 import msgspec
 
 from engine.auction import check_english_order, close_english, execute_uncross, indicative_event
-from engine.book import Book, EnglishTerms, Order
+from engine.book import Book, EnglishTerms, Level, Order
 from engine.codes import Reason
 from engine.instruments import BAND_BP_MAX, Instrument, TradingRegime, instrument_problems
 from engine.matching import Matcher
@@ -30,7 +30,6 @@ from engine.messages import (
     AnyCommand,
     AuctionExtended,
     AuctionUncrossed,
-    BookLevelChanged,
     CancelOrder,
     DoneStatus,
     EndTradingDay,
@@ -41,7 +40,6 @@ from engine.messages import (
     NewOrder,
     OrderAccepted,
     OrderAmended,
-    OrderDone,
     OrderRejected,
     Phase,
     PhaseChanged,
@@ -317,35 +315,10 @@ class Core:
         out: list,
     ) -> None:
         """Take a live order out of the market and report it (and its level) changed."""
-        out.append(
-            OrderDone(
-                seq,
-                ts,
-                book.instrument_id,
-                order.order_id,
-                order.participant,
-                status,
-                reason,
-                order.leaves,
-            )
-        )
-        if order.stop_price:
-            book.remove_stop(order)
-        elif not order.price:
-            book.unrest(order)
-        else:
-            level = book.unrest(order)
-            out.append(
-                BookLevelChanged(
-                    seq,
-                    ts,
-                    book.instrument_id,
-                    order.side,
-                    level.price,
-                    level.qty,
-                    len(level.orders),
-                )
-            )
+        out.append(self.matcher.done(book, order, seq, ts, status, reason))
+        level = _take_out(book, order)
+        if level is not None:
+            out.append(self.matcher.level_event(book, order.side, level, seq, ts))
 
     def _amend(self, cmd: AmendOrder, seq: int, ts: int, out: list) -> None:
         found = self._live_order(cmd, Request.AMEND, seq, ts, out)
@@ -465,24 +438,10 @@ class Core:
         """Remove many orders in id order, reporting each touched level once at the end."""
         touched = {}
         for order in sorted(orders, key=_order_id):
-            out.append(
-                OrderDone(
-                    seq,
-                    ts,
-                    book.instrument_id,
-                    order.order_id,
-                    order.participant,
-                    status,
-                    reason,
-                    order.leaves,
-                )
-            )
-            if order.stop_price:
-                book.remove_stop(order)
-            elif order.price:
-                touched[(order.side, order.price)] = book.unrest(order)
-            else:
-                book.unrest(order)
+            out.append(self.matcher.done(book, order, seq, ts, status, reason))
+            level = _take_out(book, order)
+            if level is not None:
+                touched[(order.side, level.price)] = level
         for (side, _), level in sorted(touched.items(), key=_level_key):
             out.append(self.matcher.level_event(book, side, level, seq, ts))
 
@@ -677,6 +636,16 @@ class Core:
             )
             return
         self._reject(cmd, Request.ADMIN, reason, seq, ts, out)
+
+
+def _take_out(book: Book, order: Order) -> Level | None:
+    """Remove a live order from the book; return its price level (None for a pending stop or
+    a market order waiting for an auction, which have no level to report)."""
+    if order.stop_price:
+        book.remove_stop(order)
+        return None
+    level = book.unrest(order)
+    return level if level.price else None
 
 
 def _gap_start(gap: tuple[int, int]) -> int:

@@ -262,41 +262,38 @@ class Matcher:
                 level.qty -= qty
                 trade_id += 1
                 if buy:
-                    append(
-                        Trade(
-                            seq,
-                            ts,
-                            instrument,
-                            trade_id,
-                            price,
-                            qty,
-                            aggressor,
-                            taker.order_id,
-                            maker.order_id,
-                            me,
-                            maker.participant,
-                            taker.leaves,
-                            maker.leaves,
-                        )
+                    buy_id, sell_id, buyer, seller = (
+                        taker.order_id,
+                        maker.order_id,
+                        me,
+                        maker.participant,
                     )
+                    buy_left, sell_left = taker.leaves, maker.leaves
                 else:
-                    append(
-                        Trade(
-                            seq,
-                            ts,
-                            instrument,
-                            trade_id,
-                            price,
-                            qty,
-                            aggressor,
-                            maker.order_id,
-                            taker.order_id,
-                            maker.participant,
-                            me,
-                            maker.leaves,
-                            taker.leaves,
-                        )
+                    buy_id, sell_id, buyer, seller = (
+                        maker.order_id,
+                        taker.order_id,
+                        maker.participant,
+                        me,
                     )
+                    buy_left, sell_left = maker.leaves, taker.leaves
+                append(
+                    Trade(
+                        seq,
+                        ts,
+                        instrument,
+                        trade_id,
+                        price,
+                        qty,
+                        aggressor,
+                        buy_id,
+                        sell_id,
+                        buyer,
+                        seller,
+                        buy_left,
+                        sell_left,
+                    )
+                )
                 if not maker.leaves:
                     del orders[maker.order_id]
                     del book.orders[maker.order_id]
