@@ -1,9 +1,11 @@
 """The `ipx` command line: one entry point for operators, brokers, market makers and analysts.
 
-Subcommands: ``serve`` (the exchange server), ``keys`` (CURVE key pairs), ``schema`` (the
-wire protocol's JSON schema), ``order`` (a broker's buy, sell, cancel, amend, status),
-``quote`` (a market maker's mass quote), ``admin`` (halt, resume, phase, reference price,
-kill switch, uncross, clock tick) and ``demo`` (the simulated market over real sockets).
+Subcommands: ``serve`` (the exchange server; ``--data-dir`` journals and recovers),
+``verify``, ``replay`` and ``receipt`` (a data directory's evidence), ``keys`` (CURVE key
+pairs), ``schema`` (the wire protocol's JSON schema), ``order`` (a broker's buy, sell,
+cancel, amend, status), ``quote`` (a market maker's mass quote), ``admin`` (halt, resume,
+phase, reference price, kill switch, uncross, clock tick) and ``demo`` (the simulated
+market over real sockets).
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import json
 import logging
 import signal
 import sys
+import threading
 from collections.abc import Sequence
 from enum import IntEnum
 from pathlib import Path
@@ -67,7 +70,12 @@ def _serve(args: argparse.Namespace) -> int:
     else:
         config = demo_config(_key_dir(args))
         print(f"demo keys in {config.key_dir} (server, admin/ops, participants/*)")
-    overrides = {"order_endpoint": args.orders, "admin_endpoint": args.admin}
+    overrides = {
+        "order_endpoint": args.orders,
+        "admin_endpoint": args.admin,
+        "data_dir": args.data_dir,
+        "fsync": args.fsync,
+    }
     overrides = {k: v for k, v in overrides.items() if v}
     if args.no_feed:
         overrides["feed_enabled"] = False
@@ -100,9 +108,94 @@ def _serve(args: argparse.Namespace) -> int:
             )
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: server.stop())
+    threading.Thread(target=_announce, args=(server,), daemon=True).start()
     server.run()
     logging.info("stopped after %d sequenced commands", server.gateway.seq)
     return 0
+
+
+def _announce(server) -> None:
+    """One stdout line once the server listens: what scripts and supervisors wait for."""
+    server.ready.wait()
+    if server.error is None:
+        print(
+            f"ready seq={server.gateway.seq} fingerprint={server.core.fingerprint()} "
+            f"orders={server.order_endpoint} admin={server.admin_endpoint}",
+            flush=True,
+        )
+
+
+# -- durability and evidence ----------------------------------------------------------------
+
+
+def _verify(args: argparse.Namespace) -> int:
+    from gateway.audit import verify
+
+    key = bytes.fromhex(args.key) if args.key else None
+    report = verify(Path(args.data_dir), key)
+    print(json.dumps(msgspec.to_builtins(report)))
+    if not report.ok:
+        print(f"ALTERED: {report.problem}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def _replay(args: argparse.Namespace) -> int:
+    import time
+
+    from gateway.recovery import replay_journal
+    from gateway.wal import read_frames
+
+    journal = Path(args.data_dir) / "journal"
+    total = sum(1 for _ in read_frames(journal))
+    width = 40
+
+    def progress(done: int) -> None:
+        filled = width * done // max(total, 1)
+        print(f"\r[{'#' * filled}{'.' * (width - filled)}] {done:,}/{total:,}", end="",
+              file=sys.stderr, flush=True)
+
+    start = time.perf_counter()
+    core, tree, commands = replay_journal(journal, progress=progress, trades=args.trades)
+    seconds = time.perf_counter() - start
+    progress(total)
+    print(file=sys.stderr)
+    print(json.dumps({
+        "commands": commands,
+        "seq": core.last_seq,
+        "trades": len(tree),
+        "fingerprint": core.fingerprint(),
+        "seconds": round(seconds, 3),
+        "commands_per_s": round(commands / seconds) if seconds else 0,
+    }))
+    return 0
+
+
+def _receipt(args: argparse.Namespace) -> int:
+    from gateway.receipts import Receipt, check_receipt
+
+    if args.check:
+        receipt = msgspec.json.decode(Path(args.check).read_bytes(), type=Receipt)
+    else:
+        if not args.data_dir or args.trade_id is None:
+            print("give DATA_DIR and TRADE_ID, or --check FILE", file=sys.stderr)
+            return 2
+        from gateway.audit import build_receipt
+
+        receipt = build_receipt(Path(args.data_dir), args.trade_id, args.old_size)
+        encoded = msgspec.json.encode(receipt)
+        if args.out:
+            Path(args.out).write_bytes(encoded + b"\n")
+        else:
+            print(encoded.decode())
+    problems = check_receipt(receipt, bytes.fromhex(args.key) if args.key else None)
+    for problem in problems:
+        print(f"FAILED: {problem}", file=sys.stderr)
+    if not problems:
+        proved = "inclusion" + (" and consistency" if receipt.old_head else "")
+        print(f"OK: {proved} verified for leaf {receipt.leaf_index} of tree "
+              f"{receipt.head.tree_size}", file=sys.stderr)
+    return 1 if problems else 0
 
 
 # -- keys and schema ------------------------------------------------------------------------
@@ -256,6 +349,8 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--orders", help="order-entry endpoint, e.g. tcp://127.0.0.1:5555")
     serve.add_argument("--admin", help="admin endpoint, e.g. tcp://127.0.0.1:5558")
     serve.add_argument("--no-feed", action="store_true", help="do not start the market data")
+    serve.add_argument("--data-dir", help="journal and snapshots: recovered if present")
+    serve.add_argument("--fsync", choices=("batch", "interval", "none"), help="journal policy")
     serve.set_defaults(run=_serve)
 
     keys = commands.add_parser("keys", help="create (or show) CURVE key pairs")
@@ -323,6 +418,26 @@ def build_parser() -> argparse.ArgumentParser:
     admin.add_argument("--endpoint", default=ADMIN)
     admin.add_argument("--key-dir", help="key directory (default: the demo key directory)")
     admin.set_defaults(run=_admin)
+
+    verify = commands.add_parser("verify", help="check a data directory's journal and trees")
+    verify.add_argument("data_dir")
+    verify.add_argument("--key", help="the exchange's tree-head public key (hex) to pin")
+    verify.set_defaults(run=_verify)
+
+    replay = commands.add_parser("replay", help="rebuild the state from a journal")
+    replay.add_argument("data_dir")
+    replay.add_argument("--trades", action="store_true", help="also rebuild the trade tree")
+    replay.set_defaults(run=_replay)
+
+    receipt = commands.add_parser("receipt", help="make or check a trade's inclusion receipt")
+    receipt.add_argument("data_dir", nargs="?", help="the data directory to prove from")
+    receipt.add_argument("trade_id", nargs="?", type=int)
+    receipt.add_argument("--old-size", type=int, default=0,
+                         help="also prove consistency from the signed head of this size")
+    receipt.add_argument("--out", help="write the receipt (JSON) here")
+    receipt.add_argument("--check", help="check a receipt file instead")
+    receipt.add_argument("--key", help="the exchange's tree-head public key (hex) to pin")
+    receipt.set_defaults(run=_receipt)
 
     codes = commands.add_parser("codes", help="print every reason code with its meaning")
     codes.set_defaults(run=_codes)

@@ -1,12 +1,13 @@
 """The write-ahead journal boundary between sequencing and acknowledging.
 
-Public names: :class:`Journal` (the interface), :class:`NullJournal`, :class:`MemoryJournal`.
+Public names: :class:`Journal` (the interface), :class:`NullJournal`, :class:`MemoryJournal`,
+:class:`FileJournal`, :data:`Entry`.
 
 The server stamps a batch of commands with sequence numbers and times, hands the whole batch
 to :meth:`Journal.append`, and only then applies the commands and sends acknowledgements:
 what a client saw acknowledged is on record. ``append`` returns once the batch is durable
-under the journal's policy (one flush per batch: group commit). The durable file journal is
-a later piece of work; these two implementations keep the boundary in place meanwhile.
+under the journal's policy (one flush per batch: group commit). :class:`FileJournal` is the
+durable one (docs/DURABILITY.md); the other two keep the boundary for tests and benchmarks.
 """
 
 from __future__ import annotations
@@ -14,9 +15,12 @@ from __future__ import annotations
 from typing import Protocol
 
 from engine.schema import ExchangeCommand
+from gateway.records import AnyRecord, Origin, Sequenced, encode_record
+from gateway.wal import WalWriter
 
-Entry = tuple[int, int, ExchangeCommand]
-"""``(seq, ts_ns, command)``: exactly what ``Core.apply`` receives, so a replay is exact."""
+Entry = tuple[int, int, ExchangeCommand, Origin | None]
+"""``(seq, ts_ns, command, origin)``: exactly what ``Core.apply`` receives, so a replay is
+exact, and the client request it came from, so the gateway's maps replay too."""
 
 
 class Journal(Protocol):
@@ -47,3 +51,22 @@ class MemoryJournal:
 
     def close(self) -> None:
         return None
+
+
+class FileJournal:
+    """The durable journal: each entry a :class:`~gateway.records.Sequenced` record in a
+    :class:`~gateway.wal.WalWriter`, one write and one fsync per batch."""
+
+    def __init__(self, wal: WalWriter) -> None:
+        self.wal = wal
+
+    def append(self, batch: list[Entry]) -> None:
+        encode = encode_record
+        self.wal.append([encode(Sequenced(*entry)) for entry in batch])
+
+    def append_records(self, records: list[AnyRecord]) -> None:
+        """Records that are not commands (genesis, tree heads, snapshot marks), in the chain."""
+        self.wal.append([encode_record(record) for record in records])
+
+    def close(self) -> None:
+        self.wal.close()

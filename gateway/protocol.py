@@ -262,6 +262,10 @@ class ExecutionReport(Msg, tag=22):
     trade_id: int = 0
     liquidity: Liquidity = Liquidity.NONE
     reason: Reason = Reason.NONE
+    leaf_index: int = -1
+    """A fill's trade as a leaf of the exchange's Merkle tree of trades (-1: not a fill)."""
+    leaf_hash: bytes = b""
+    """That leaf's RFC 6962 hash: what the owner later checks a receipt against."""
 
 
 class CancelReject(Msg, tag=23):

@@ -28,6 +28,7 @@ from gateway.codec import encode
 from gateway.config import SERVER_KEY, ServerConfig
 from gateway.journal import Journal, NullJournal
 from gateway.session import Gateway
+from gateway.store import Store
 from risk.config import demo_setup, load_setup
 from risk.engine import RiskEngine
 
@@ -81,6 +82,12 @@ class Server:
         if self.server_key.secret is None:
             raise ValueError(f"no server secret key in {key_dir}")
         setup = []
+        self.store: Store | None = None
+        """The data directory (journal, snapshots, tree heads) when ``data_dir`` is set."""
+        if config.data_dir and journal is None and core is None:
+            self.store = Store(config)
+            core = self.store.core
+            journal = self.store.journal
         if core is None:
             source = config.instruments_file
             instruments = load_instruments(Path(source)) if source else default_instruments()
@@ -101,7 +108,12 @@ class Server:
         self.authenticator.start()
         self.authenticator.allow(ORDERS, participants)
         self.authenticator.allow(ADMIN, admins)
-        self.gateway = Gateway(self.core, config, participants, admins, self.journal)
+        trades = self.store.trades if self.store is not None else None
+        self.gateway = Gateway(
+            self.core, config, participants, admins, self.journal, trades=trades
+        )
+        if self.store is not None:
+            self.store.start(self.core, self.gateway)
         for command in setup:  # sequenced and journaled before any client's order
             self.gateway.enqueue(command)
         self.order_endpoint = ""
@@ -169,6 +181,7 @@ class Server:
         sinks = self.sinks
         stopping = self._stopping
         poll = poller.poll
+        store = self.store
         next_timer = 0
         while not stopping.is_set():
             ready = dict(poll(POLL_MS))
@@ -181,6 +194,8 @@ class Server:
                 next_timer = mono + TIMER_NS
                 gateway.on_timer(time.time_ns(), mono)
             events = gateway.process()
+            if store is not None:
+                store.after_batch(gateway, mono)
             out, admin_out = gateway.take_replies()
             if out:
                 self._send(orders, out, gateway, mono)
@@ -254,6 +269,8 @@ class Server:
     def close(self) -> None:
         for sink in self.sinks:
             sink.close()
+        if self.store is not None:
+            self.store.close(self.gateway)
         self.journal.close()
         self.authenticator.stop()
         self.context.term()

@@ -46,6 +46,8 @@ from gateway.codec import WireError, decode_admin_request, decode_request, encod
 from gateway.config import ServerConfig
 from gateway.journal import Journal
 from gateway.protocol import OrdStatus
+from gateway.receipts import TradeLog
+from gateway.records import Origin
 
 NEW = OrdStatus.NEW
 
@@ -210,6 +212,7 @@ class Gateway:
         admins: Iterable[str],
         journal: Journal,
         clock=time.time_ns,
+        trades: TradeLog | None = None,
     ) -> None:
         self.core = core
         self.config = config
@@ -223,10 +226,16 @@ class Gateway:
         self.seq = core.last_seq
         self.last_order_id = core.last_order_id
         self.exec_id = 0
+        self.trades = trades
+        """The Merkle tree of trades, when the server keeps evidence."""
+        self.last_ts = 0
+        """The time stamped on the last sequenced command (tree heads carry it)."""
         self.entries: list[tuple] = []
         self.out: defaultdict[bytes, list[p.Msg]] = defaultdict(list)
         self.admin_out: list[tuple[bytes, bytes]] = []
         self._next_tick_ns = 0
+        self.offline: dict[str, Session] = {}
+        """Placeholder sessions owning the orders recovered from the journal."""
         self._handlers = {
             p.NewOrder: self._new_order,
             p.CancelOrder: self._cancel,
@@ -332,9 +341,11 @@ class Gateway:
         for entry in entries:
             if entry[1] is not None:
                 seq += 1
-                batch.append((seq, clock(), entry[1]))
+                batch.append((seq, clock(), entry[1], _origin(entry)))
         self.journal.append(batch)  # durable before anything below is acknowledged
         self.seq = seq
+        if batch:
+            self.last_ts = batch[-1][1]
         apply = self.core.apply
         produced: list[Event] = []
         stamped = iter(batch)
@@ -342,7 +353,7 @@ class Gateway:
             if entry[1] is None:
                 self._immediate(entry)
                 continue
-            seq, ts, cmd = next(stamped)
+            seq, ts, cmd, _ = next(stamped)
             events = apply(cmd, seq, ts)
             self._route(entry, events, seq, ts)
             produced += events
@@ -363,6 +374,72 @@ class Gateway:
                 self.out[target.routing_id].append(payload)
         else:  # STATUS: answered now, so it reflects every command before it
             self._status_report(target, payload.orig_cl_ord_id, admin)
+
+    def replay(self, seq: int, ts: int, cmd, origin: Origin | None) -> list[Event]:
+        """Apply a journaled command as :meth:`process` did, rebuilding the client order id
+        maps and order records from its origin; the replies it makes are dropped.
+
+        Orders replayed belong to an offline placeholder session of their participant, so
+        their later reports go to whichever session the participant logs on with next.
+        """
+        kind = origin.kind if origin is not None else TIMER
+        name = getattr(cmd, "participant", "")
+        participant = self.participants.get(name)
+        if participant is None and kind not in (TIMER, DISCONNECT, ADMIN):
+            participant = self.participants[name] = Participant(name)
+        session = self.offline_session(participant) if participant is not None else None
+        entry: tuple = (TIMER, cmd, None, None, None)
+        if kind == NEW_ORDER:
+            record = OrderRecord(
+                cmd.order_id, origin.cl_ord_id, participant, session, cmd.instrument,
+                cmd.side, cmd.price, cmd.qty,
+            )
+            self._remember(participant, session, origin.cl_ord_id, record)
+            entry = (NEW_ORDER, cmd, session, origin, record)
+        elif kind in (CANCEL, AMEND):
+            record = participant.cl_ord_ids.get(origin.orig_cl_ord_id)
+            participant.cl_ord_ids[origin.cl_ord_id] = None
+            entry = (kind, cmd, session, origin, record)
+        elif kind == MASS_CANCEL:
+            participant.cl_ord_ids[origin.cl_ord_id] = None
+            entry = (MASS_CANCEL, cmd, session, origin, None)
+        elif kind == QUOTE:
+            record = participant.quotes.get((cmd.instrument, origin.side))
+            if type(cmd) is EngineNewOrder:
+                record = OrderRecord(
+                    cmd.order_id, 0, participant, session, cmd.instrument, cmd.side,
+                    cmd.price, cmd.qty, True,
+                )
+                participant.quotes[(cmd.instrument, origin.side)] = record
+                self._remember(participant, session, 0, record)
+            ack = _QuoteAck(session, 0)
+            ack.pending = 1
+            entry = (QUOTE, cmd, session, ack, (0, origin.side, record))
+        events = self.core.apply(cmd, seq, ts)
+        self._route(entry, events, seq, ts)
+        self.seq, self.last_ts = seq, ts
+        self.out.clear()
+        self.admin_out.clear()
+        return events
+
+    def offline_session(self, participant: Participant) -> Session:
+        """The participant's placeholder session for orders entered before a restart."""
+        session = self.offline.get(participant.name)
+        if session is None:
+            session = Session(b"", participant, 0, False, TokenBucket(1, 1, 0), 0)
+            session.logged_on = False
+            self.offline[participant.name] = session
+        return session
+
+    def _remember(
+        self, participant: Participant, session: Session, cl_ord_id: int, record: OrderRecord
+    ) -> None:
+        if record.order_id > self.last_order_id:
+            self.last_order_id = record.order_id
+        if cl_ord_id:
+            participant.cl_ord_ids[cl_ord_id] = record
+        self.orders[record.order_id] = record
+        session.orders[record.order_id] = record
 
     # -- requests ---------------------------------------------------------------------------
 
@@ -566,8 +643,10 @@ class Gateway:
         last_px: int = 0,
         trade_id: int = 0,
         liquidity: p.Liquidity = p.Liquidity.NONE,
+        leaf: tuple[int, bytes] = (-1, b""),
     ) -> None:
-        """Send the order's owner a FIX execution report of its current state."""
+        """Send the order's owner a FIX execution report of its current state (a fill's
+        report also names its trade's leaf in the Merkle tree of trades)."""
         session = record.participant.live_session(record.session)
         if session is None:
             return
@@ -580,7 +659,7 @@ class Gateway:
                 record.price, record.order_qty,
                 record.order_qty - record.cum_qty if status < FILLED else 0,
                 record.cum_qty, record.cum_notional, last_qty, last_px, trade_id,
-                liquidity, reason,
+                liquidity, reason, *leaf,
             )
         )
 
@@ -601,18 +680,20 @@ class Gateway:
     def _route(self, entry: tuple, events: list[Event], seq: int, ts: int) -> None:
         kind = entry[0]
         orders = self.orders
+        trades = self.trades
         for event in events:
             event_type = type(event)
             if event_type is Trade:
                 aggressor = event.aggressor
+                leaf = trades.add(event) if trades is not None else NO_LEAF
                 buy = orders.get(event.buy_order_id)
                 if buy is not None:
                     side_liquidity = REMOVED if aggressor == BUY else ADDED
-                    self._fill(buy, event, event.buy_leaves, side_liquidity, seq, ts)
+                    self._fill(buy, event, event.buy_leaves, side_liquidity, seq, ts, leaf)
                 sell = orders.get(event.sell_order_id)
                 if sell is not None:
                     side_liquidity = REMOVED if aggressor == SELL else ADDED
-                    self._fill(sell, event, event.sell_leaves, side_liquidity, seq, ts)
+                    self._fill(sell, event, event.sell_leaves, side_liquidity, seq, ts, leaf)
             elif event_type is OrderAccepted:
                 record = orders.get(event.order_id)
                 if record is not None and kind != QUOTE:
@@ -642,7 +723,9 @@ class Gateway:
             ack = p.AdminAck(entry[3], seq, reason, events)
             self.admin_out.append((entry[2], encode(ack)))
 
-    def _fill(self, record: OrderRecord, trade: Trade, leaves: int, liquidity, seq, ts) -> None:
+    def _fill(
+        self, record: OrderRecord, trade: Trade, leaves: int, liquidity, seq, ts, leaf
+    ) -> None:
         qty = trade.qty
         price = trade.price
         record.cum_qty += qty
@@ -654,7 +737,9 @@ class Gateway:
         else:
             record.status = FILLED
             exec_type = p.ExecType.FILL
-        self._report(record, exec_type, seq, ts, Reason.NONE, qty, price, trade.trade_id, liquidity)
+        self._report(
+            record, exec_type, seq, ts, Reason.NONE, qty, price, trade.trade_id, liquidity, leaf
+        )
 
     def _done(self, entry: tuple, event: OrderDone, seq: int, ts: int) -> None:
         record = self.orders.pop(event.order_id, None)
@@ -735,6 +820,22 @@ class Gateway:
             for record in list(session.orders.values()):
                 cmd = EngineCancel(record.instrument, record.order_id, name)
                 self.entries.append((DISCONNECT, cmd, None, None, record))
+
+
+NO_LEAF = (-1, b"")
+
+
+def _origin(entry: tuple) -> Origin | None:
+    """What the journal keeps of a batch entry's request, for :meth:`Gateway.replay`."""
+    kind = entry[0]
+    if kind in (NEW_ORDER, MASS_CANCEL):
+        return Origin(kind, entry[3].cl_ord_id)
+    if kind in (CANCEL, AMEND):
+        msg = entry[3]
+        return Origin(kind, msg.cl_ord_id, msg.orig_cl_ord_id)
+    if kind == QUOTE:
+        return Origin(kind, side=entry[4][1])
+    return None
 
 
 def _ignore(session: Session, msg: p.Heartbeat) -> None:
