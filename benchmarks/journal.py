@@ -122,12 +122,14 @@ def main() -> None:
             fsync_rates.append(rate)
         live = server.core.fingerprint()
         server.close()
-        start = time.perf_counter()
-        core, _, commands = replay_journal(data_dir / "journal", trades=False)
-        replay_seconds = time.perf_counter() - start
-        start = time.perf_counter()
-        with_trades, tree, _ = replay_journal(data_dir / "journal")
-        tree_seconds = time.perf_counter() - start
+        replay_seconds = tree_seconds = float("inf")
+        for _ in range(args.repeats):  # best of the repeats: the first also warms up the caches
+            start = time.perf_counter()
+            core, _, commands = replay_journal(data_dir / "journal", trades=False)
+            replay_seconds = min(replay_seconds, time.perf_counter() - start)
+            start = time.perf_counter()
+            with_trades, tree, _ = replay_journal(data_dir / "journal")
+            tree_seconds = min(tree_seconds, time.perf_counter() - start)
         if not core.fingerprint() == with_trades.fingerprint() == live:
             raise SystemExit("replay did not reach the live fingerprint")
     fsync, off = statistics.median(fsync_rates), statistics.median(off_rates)

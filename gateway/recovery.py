@@ -154,9 +154,12 @@ def replay_journal(
     tree = MerkleLog()
     append = tree.append
     applied = 0
-    for _, record in journal_records(directory):
+    last = until_seq if until_seq is not None else float("inf")
+    decode = decode_record
+    for frame in read_frames(directory):  # the hot loop of every replay: no extra layers
+        record = decode(frame.body)
         if type(record) is Sequenced:
-            if until_seq is not None and record.seq > until_seq:
+            if record.seq > last:
                 break
             events = core.apply(record.cmd, record.seq, record.ts)
             if trades:
