@@ -207,7 +207,7 @@ class Ledger:
             if not delta:
                 return
         used = account.used = account.used + delta
-        if not account.low <= used < account.high and account.set_level(used):
+        if (used < account.low or used >= account.high) and account.set_level(used):
             self.alerts.emit(
                 LimitScope.CREDIT_LINE,
                 account.participant,
@@ -218,7 +218,7 @@ class Ledger:
             )
         for guarantor, share in account.backers:
             backed = guarantor.used_bp = guarantor.used_bp + share * delta
-            if not guarantor.low <= backed < guarantor.high and guarantor.set_level(backed):
+            if (backed < guarantor.low or backed >= guarantor.high) and guarantor.set_level(backed):
                 self.alerts.emit(
                     LimitScope.GUARANTOR,
                     guarantor.guarantor,

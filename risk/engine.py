@@ -65,7 +65,13 @@ class RiskEngine:
         self.killed_participants: set[str] = set()
         self.killed_guarantors: set[str] = set()
         self.core: Any = None
-        self._pending: tuple = (0, None, None, None, 0, 0, 0)
+        self._alerted = self.alerts.pending
+        """The alerts waiting to be flushed (the same list, never replaced), read per command;
+        no bound methods are kept, so the engine pickles into snapshots."""
+        self._pending = OrderRecord(0, None, False, 0, 0, 0, 0, 0)
+        """The record of the order ``check_order`` last passed, filed when it is accepted."""
+        self._pending_new: tuple = (None, None)
+        """Its account and terms, when it opens a position (``pos`` None until accepted)."""
 
     # -- the protocol -------------------------------------------------------------------
 
@@ -156,7 +162,11 @@ class RiskEngine:
                         return Reason.GUARANTOR_LIMIT
         if account.killed:
             return Reason.KILLED
-        self._pending = (cmd.order_id, account, terms, pos, unit, fee_bp, need)
+        # the record the OrderAccepted that follows will file (it carries this price and qty);
+        # made here so the event feed need not re-read the command's values
+        self._pending = OrderRecord(cmd.order_id, pos, buy, price, unit, fee_bp, qty, need)
+        if pos is None:
+            self._pending_new = (account, terms)
         return OK
 
     def check_amend(self, order: Order, cmd: AmendOrder, book: Book, ts: int) -> Reason:
@@ -225,6 +235,9 @@ class RiskEngine:
     # -- after the match ----------------------------------------------------------------
 
     def on_events(self, events: list) -> None:
+        """Follow the command's events. The hot path: one if-chain on the event type, book
+        level changes (the most common, ignored) skipped first, accepts, dones and cash fills
+        handled inline (no per-event method call), usage charged only when it changes."""
         orders = self.orders
         charge = self.ledger.charge
         for event in events:
@@ -232,20 +245,18 @@ class RiskEngine:
             if kind is BookLevelChanged:
                 continue
             if kind is OrderAccepted:
-                order_id, account, terms, pos, unit, fee_bp, need = self._pending
-                buy = event.side == BUY
-                if order_id != event.order_id:  # accepted without check_order: value it now
-                    account, terms, pos, unit, fee_bp, need = self._value(event)
+                record = self._pending
+                if record.order_id != event.order_id:  # accepted without check_order
+                    record = self._value(event)
+                pos = record.pos
                 if pos is None:
-                    pos = self.ledger.position(account, terms)
-                qty = event.qty
-                orders[event.order_id] = OrderRecord(
-                    event.order_id, pos, buy, event.price, unit, fee_bp, qty, need
-                )
-                if buy:
-                    pos.working_buy += qty
+                    pos = record.pos = self.ledger.position(*self._pending_new)
+                orders[record.order_id] = record
+                if record.buy:
+                    pos.working_buy += record.leaves
                 else:
-                    pos.working_sell += qty
+                    pos.working_sell += record.leaves
+                need = record.need
                 if need:
                     pos.reserved += need
                     charge(pos, need)
@@ -261,78 +272,81 @@ class RiskEngine:
                     pos.reserved -= need
                     charge(pos, -need)
             elif kind is Trade:
-                buy_record = orders[event.buy_order_id]
-                sell_record = orders[event.sell_order_id]
-                if buy_record.pos.terms.cash:
-                    self._fill_cash(event, buy_record, sell_record)
+                buy = orders[event.buy_order_id]
+                sell = orders[event.sell_order_id]
+                pos = buy.pos
+                if not pos.terms.cash:
+                    self._fill(buy, event.qty, event.price, event.buy_leaves)
+                    self._fill(sell, event.qty, event.price, event.sell_leaves)
+                    continue
+                # a fully paid right, inline (it runs on every fill): the buyer's reservation
+                # for the quantity becomes a payable at the fill price plus fee, the price
+                # improvement is released; the seller's holding goes (an issuer's sale issues
+                # it) and the proceeds less fee offset what the seller owes in the instrument
+                qty = event.qty
+                value = qty * event.price
+                fee = -(-value * self.fee_bp // 10_000)
+                before = buy.need
+                leaves = event.buy_leaves
+                need = buy.unit * leaves
+                fee_bp = buy.fee_bp
+                if fee_bp:
+                    need += -(-need * fee_bp // 10_000)
+                buy.need = need
+                pos.working_buy -= buy.leaves - leaves
+                buy.leaves = leaves
+                old_net = pos.net
+                net = pos.net = old_net + value + fee
+                pos.qty += qty
+                need -= before
+                pos.reserved += need
+                if net > 0:
+                    need += net
+                if old_net > 0:
+                    need -= old_net
+                if need:
+                    charge(pos, need)
+                pos = sell.pos
+                leaves = event.sell_leaves
+                pos.working_sell -= sell.leaves - leaves
+                sell.leaves = leaves
+                old_net = pos.net
+                net = pos.net = old_net - value + fee
+                terms = pos.terms
+                if event.seller == terms.issuer:
+                    terms.issued += qty
                 else:
-                    self._fill(buy_record, event.qty, event.price, event.buy_leaves)
-                    self._fill(sell_record, event.qty, event.price, event.sell_leaves)
+                    pos.qty -= qty
+                if old_net > 0:
+                    charge(pos, (net if net > 0 else 0) - old_net)
+                if terms.exclusive:
+                    self._transfer_grant(event)
             elif kind is OrderAmended:
                 record = orders[event.order_id]
                 record.price = event.price
                 self.revalue(record, event.leaves_qty)
             elif kind is ReferencePriceChanged:
                 self._reference_changed(event)
-        if self.alerts.pending:
+        if self._alerted:
             self.alerts.flush(events, events[0].seq, events[0].ts)
 
-    def _value(self, e: OrderAccepted) -> tuple:
-        """Account, terms, position, unit, fee and need of an order accepted unchecked."""
+    def _value(self, e: OrderAccepted) -> OrderRecord:
+        """The record of an order accepted unchecked (its position may not exist yet)."""
         account = self.accounts[e.participant]
         terms = self.terms_of(self.core.books[e.instrument])
-        unit, fee_bp = unit_of(terms, e.side == BUY, e.price, self.fee_bp)
+        buy = e.side == BUY
+        unit, fee_bp = unit_of(terms, buy, e.price, self.fee_bp)
         need = need_of(unit, fee_bp, e.qty)
-        return account, terms, account.positions.get(e.instrument), unit, fee_bp, need
+        pos = account.positions.get(e.instrument)
+        if pos is None:
+            self._pending_new = (account, terms)
+        return OrderRecord(e.order_id, pos, buy, e.price, unit, fee_bp, e.qty, need)
 
     def _transfer_grant(self, e: Trade) -> None:
         terms = self.terms[e.instrument]
         primary = e.seller == terms.issuer
         self.grants.transfer(terms.instrument, e.seller, e.buyer, primary)
         self.alerts.pending.append(GrantTransferred(e.seq, e.ts, e.instrument, e.buyer))
-
-    def _fill_cash(self, e: Trade, buy: OrderRecord, sell: OrderRecord) -> None:
-        """A trade in a fully paid right. The buyer's reservation for the quantity becomes a
-        payable at the fill price plus fee, the price improvement is released; the seller's
-        holding goes (an issuer's sale issues it) and the proceeds less fee offset what the
-        seller owes in the instrument. One method for both sides: it runs on every fill."""
-        qty = e.qty
-        value = qty * e.price
-        fee = -(-value * self.fee_bp // 10_000)
-        charge = self.ledger.charge
-        # the buyer
-        pos = buy.pos
-        before = buy.need
-        leaves = e.buy_leaves
-        need = buy.unit * leaves
-        if buy.fee_bp:
-            need += -(-need * buy.fee_bp // 10_000)
-        buy.need = need
-        pos.working_buy -= buy.leaves - leaves
-        buy.leaves = leaves
-        old_net = pos.net
-        net = pos.net = old_net + value + fee
-        pos.qty += qty
-        pos.reserved += need - before
-        change = need - before + (net if net > 0 else 0) - (old_net if old_net > 0 else 0)
-        if change:
-            charge(pos, change)
-        # the seller
-        pos = sell.pos
-        leaves = e.sell_leaves
-        pos.working_sell -= sell.leaves - leaves
-        sell.leaves = leaves
-        old_net = pos.net
-        net = pos.net = old_net - value + fee
-        terms = pos.terms
-        if e.seller == terms.issuer:
-            terms.issued += qty
-        else:
-            pos.qty -= qty
-        if old_net > 0:
-            charge(pos, (net if net > 0 else 0) - old_net)
-        if terms.exclusive:
-            self._transfer_grant(e)
 
     def _fill(self, record: OrderRecord, qty: int, price: int, leaves: int) -> None:
         """A derivative fill: futures move the position (and its margin), options also move
