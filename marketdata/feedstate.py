@@ -42,6 +42,9 @@ class InstrumentFeed:
         self.instrument = iid
         self.book = book
         self.topics = [topic(c, iid) for c in CHANNELS]
+        self.topic_len = len(self.topics[0])  # one letter per channel: the same for all
+        self.frames = [bytearray(t) for t in self.topics]
+        """Per channel: the topic, then the last message the publisher encoded after it."""
         self.seqs = [0] * len(CHANNELS)
         self.sent_ns = [ts] * len(CHANNELS)
         self.window: dict[int, dict[int, tuple[int, int]]] = {
@@ -69,8 +72,8 @@ class InstrumentFeed:
         self.closed_bars: list[Bar] = []
         self.depth_dirty = [False, False, False]  # indexed by side
         self.full_depth: dict[tuple[int, int], tuple[int, int, int, int]] = {}
-        """Levels changed by the batch, last state wins: every level with full depth,
-        else those already in the window that only changed size."""
+        """Levels changed by the batch, last state wins: every level with full depth, else
+        every change to a level of the published window (a dirty side re-reads only those)."""
         self.queues: set[tuple[int, int]] = set()
         self.quote_dirty = False
         self.status_dirty = False

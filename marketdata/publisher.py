@@ -16,9 +16,13 @@ from __future__ import annotations
 
 import contextlib
 import time
+from itertools import islice
 
+import msgspec
 import zmq
+import zmq.backend
 
+from engine import messages as ev_types
 from engine.core import Core
 from engine.messages import Event, Side
 from marketdata import snapshot
@@ -54,6 +58,9 @@ HEARTBEAT_NS = 1_000_000_000
 SNAPSHOT_BUDGET = 16
 """Snapshot requests served per readable event, so recovery storms cannot starve matching."""
 MDATA_DOMAIN = b"mdata"
+
+_encode_into = msgspec.msgpack.Encoder().encode_into
+"""Same settings as ``messages.encode``; writes after the topic in a reused buffer."""
 
 CurveKeys = tuple[bytes, bytes]
 """A CURVE key pair ``(public, secret)`` in Z85, as ``zmq.curve_keypair()`` returns."""
@@ -91,14 +98,18 @@ class MarketDataPublisher:
         self.frames_sent = 0
         self._next_close = -1  # earliest end of an open bar, -1 when none
         self._next_heartbeat_check = 0
+        # The backend's send, past pyzmq's Python-level wrapper (routing ids and groups,
+        # which a PUB never uses): a per-frame saving on the hot path.
+        self._send_frame = zmq.backend.Socket.send.__get__(self.pub)
+        # Keyed by the event's class: one dict lookup per event, no name string.
         self._handlers = {
-            "Trade": self._on_trade,
-            "BookLevelChanged": self._on_level,
-            "PhaseChanged": self._on_phase,
-            "AuctionExtended": self._on_phase,
-            "ReferencePriceChanged": self._on_status,
-            "InstrumentListed": self._on_status,
-            "AuctionIndicative": self._on_indicative,
+            ev_types.Trade: self._on_trade,
+            ev_types.BookLevelChanged: self._on_level,
+            ev_types.PhaseChanged: self._on_phase,
+            ev_types.AuctionExtended: self._on_phase,
+            ev_types.ReferencePriceChanged: self._on_status,
+            ev_types.InstrumentListed: self._on_status,
+            ev_types.AuctionIndicative: self._on_indicative,
         }
 
     # -- the server's EventSink protocol --------------------------------------------------
@@ -125,16 +136,19 @@ class MarketDataPublisher:
         touched: dict[str, InstrumentFeed] = {}
         handlers = self._handlers
         feeds = self.feeds
+        last_iid = feed = None  # a batch mostly touches one instrument: skip the lookups
         for ev in events:
-            handler = handlers.get(type(ev).__name__)
+            handler = handlers.get(type(ev))
             if handler is not None:
-                iid = getattr(ev, "instrument", None)
+                iid = ev.instrument
                 if type(iid) is not str:  # InstrumentListed carries the whole instrument
                     iid = iid.instrument_id
                     self._listed(iid, ev.ts)
-                feed = touched.get(iid)
-                if feed is None:
-                    feed = touched[iid] = feeds[iid]
+                if iid != last_iid:
+                    last_iid = iid
+                    feed = touched.get(iid)
+                    if feed is None:
+                        feed = touched[iid] = feeds[iid]
                 handler(ev, feed)
         ts = events[-1].ts
         if 0 <= self._next_close <= ts:
@@ -202,19 +216,22 @@ class MarketDataPublisher:
         levels = self.depth_levels
         if not levels:
             feed.full_depth[(side, price)] = (side, price, ev.qty, ev.orders)
-        elif not feed.depth_dirty[side]:
-            # Fast path: a level already in the window changed size. Anything that may change
-            # which levels the window holds makes the side dirty: the flush reads the book.
+        else:
+            # Every change to a level of the published window is noted, so a side that only
+            # changed sizes needs no book read. Anything that may change which levels the
+            # window holds makes the side dirty: the flush re-reads the levels it has no note of.
             window = feed.window[side]
+            qty = ev.qty
             if price in window:
-                if ev.qty:
-                    feed.full_depth[(side, price)] = (side, price, ev.qty, ev.orders)
-                else:
+                feed.full_depth[(side, price)] = (side, price, qty, ev.orders)
+                if not qty:
                     feed.depth_dirty[side] = True
+            elif feed.depth_dirty[side]:
+                pass
             elif len(window) < levels:
                 feed.depth_dirty[side] = True
             else:
-                edge = min(window) if side == BUY else max(window)
+                edge = next(reversed(window))  # windows are kept best first
                 feed.depth_dirty[side] = price > edge if side == BUY else price < edge
 
     def _on_status(self, ev, feed: InstrumentFeed) -> None:
@@ -258,36 +275,37 @@ class MarketDataPublisher:
         iid = feed.instrument
         book = feed.book
         seqs = feed.seqs
+        send = self._send
         if feed.status_dirty:
             feed.status_dirty = False
             seqs[H] += 1
             feed.status = InstrumentStatus(seqs[H], iid, int(book.phase), book.reference_price,
                                            book.band_low, book.band_high, feed.phase_end_ts, ts)
-            self._send(feed, H, feed.status, ts)
+            send(feed, H, feed.status, ts)
         if feed.auction_dirty:
             feed.auction_dirty = False
             seqs[A] += 1
             a = feed.auction
             feed.auction = AuctionIndicative(seqs[A], iid, a.price, a.volume, a.surplus_side,
                                              a.surplus, a.reference, a.ts)
-            self._send(feed, A, feed.auction, ts)
+            send(feed, A, feed.auction, ts)
         if feed.trades:
             seqs[T] += 1
-            self._send(feed, T, Trades(seqs[T], iid, feed.trades), ts)
+            send(feed, T, Trades(seqs[T], iid, feed.trades), ts)
             feed.trades = []
             seqs[S] += 1
             st = feed.stats
-            self._send(feed, S, DailyStats(seqs[S], iid, st.day, st.open, st.high, st.low,
-                                           st.last, st.vwap, st.volume, st.turnover, st.trades,
-                                           ts), ts)
-        changes = self._depth_changes(feed)
-        if changes:
-            seqs[D] += 1
-            self._send(feed, D, DepthUpdate(seqs[D], iid, changes, ts), ts)
+            send(feed, S, DailyStats(seqs[S], iid, st.day, st.open, st.high, st.low, st.last,
+                                     st.vwap, st.volume, st.turnover, st.trades, ts), ts)
+        if feed.full_depth or feed.depth_dirty[BUY] or feed.depth_dirty[SELL]:
+            changes = self._depth_changes(feed)
+            if changes:
+                seqs[D] += 1
+                send(feed, D, DepthUpdate(seqs[D], iid, changes, ts), ts)
         if feed.queues:
             seqs[L3] += 1
-            self._send(feed, L3, OrderLevels(seqs[L3], iid, snapshot.queues(book, feed.queues),
-                                            ts), ts)
+            send(feed, L3, OrderLevels(seqs[L3], iid, snapshot.queues(book, feed.queues), ts),
+                 ts)
             feed.queues = set()
         if feed.quote_dirty:
             feed.quote_dirty = False
@@ -296,45 +314,64 @@ class MarketDataPublisher:
             bid_qty = book.bids[-bid_px].qty if bid_px else 0  # bids are keyed by -price
             ask_qty = book.asks[ask_px].qty if ask_px else 0
             q = feed.quote
-            if (bid_px, bid_qty, ask_px, ask_qty) != (q.bid_price, q.bid_qty, q.ask_price,
-                                                      q.ask_qty):
+            if (bid_px != q.bid_price or bid_qty != q.bid_qty or ask_px != q.ask_price
+                    or ask_qty != q.ask_qty):
                 seqs[Q] += 1
                 feed.quote = Quote(seqs[Q], iid, bid_px, bid_qty, ask_px, ask_qty, ts)
-                self._send(feed, Q, feed.quote, ts)
+                send(feed, Q, feed.quote, ts)
         if feed.closed_bars:
             seqs[B] += 1
-            self._send(feed, B, Bars(seqs[B], iid, feed.closed_bars), ts)
+            send(feed, B, Bars(seqs[B], iid, feed.closed_bars), ts)
             feed.closed_bars = []
 
     def _depth_changes(self, feed: InstrumentFeed) -> list[tuple[int, int, int, int]]:
         """Levels of the published window that this batch changed, deletions as qty 0."""
+        full_depth = feed.full_depth
         if not self.depth_levels:
-            changes = list(feed.full_depth.values())
-            feed.full_depth.clear()
+            changes = list(full_depth.values())
+            full_depth.clear()
             return changes
         changes = []
         dirty = feed.depth_dirty
-        for side, price, qty, orders in feed.full_depth.values():
+        window = feed.window
+        for change in full_depth.values():
+            side = change[0]
             if not dirty[side]:
-                feed.window[side][price] = (qty, orders)
-                changes.append((side, price, qty, orders))
-        feed.full_depth.clear()
+                window[side][change[1]] = change[2:]
+                changes.append(change)
+        book = feed.book
         for side in (BUY, SELL):
             if not dirty[side]:
                 continue
             dirty[side] = False
-            old = feed.window[side]
+            # The new window is the book's top levels, best first (the handlers' edge test
+            # relies on it). A level of the old window without a note kept its size; what is
+            # left of ``old`` afterwards has left the window.
+            old = window[side]
             new = {}
-            for price, qty, orders in feed.book.depth(side, self.depth_levels):
-                new[price] = (qty, orders)
-                if old.get(price) != (qty, orders):
-                    changes.append((side, price, qty, orders))
-            changes.extend((side, price, 0, 0) for price in old if price not in new)
-            feed.window[side] = new
+            pop = old.pop
+            levels = book.side_levels(side)
+            sign = -1 if side == BUY else 1  # bids are keyed by -price
+            for key in islice(levels, self.depth_levels):  # iterating keys is C-level
+                price = key * sign
+                prev = pop(price, None)
+                if prev is not None and (side, price) not in full_depth:
+                    new[price] = prev
+                    continue
+                level = levels[key]
+                state = new[price] = (level.qty, len(level.orders))
+                if prev != state:
+                    changes.append((side, price, *state))
+            changes.extend((side, price, 0, 0) for price in old)
+            window[side] = new
+        full_depth.clear()
         return changes
 
     def _send(self, feed: InstrumentFeed, channel: int, msg, ts: int) -> None:
-        self.pub.send(feed.topics[channel] + encode(msg), zmq.DONTWAIT)
+        """Encode straight after the topic in the channel's reused buffer (the send copies)."""
+        frame = feed.frames[channel]
+        _encode_into(msg, frame, feed.topic_len)
+        self._send_frame(frame, zmq.DONTWAIT)
         feed.sent_ns[channel] = ts
         self.frames_sent += 1
 

@@ -12,6 +12,7 @@ trades), so a client has one way to apply anything.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from operator import attrgetter
 
 import msgspec
 
@@ -45,6 +46,8 @@ from marketdata.messages import (
 
 BUY = int(Side.BUY)
 SELL = int(Side.SELL)
+_ORDER_VIEW = attrgetter("order_id", "visible")
+"""An order as the feed shows it, ``(order_id, displayed qty)``, built in C."""
 
 
 def answer(
@@ -111,10 +114,10 @@ def _state(feed: InstrumentFeed, channels: str, depth_levels: int) -> list:
 def queues(book: Book, levels: Iterable[tuple[int, int]]) -> list[QueueTuple]:
     """Each ``(side, price)`` level's displayed queue in time priority; empty if it is gone."""
     out = []
+    bids, asks = book.bids, book.asks
     for side, price in levels:
-        level = book.bids.get(-price) if side == BUY else book.asks.get(price)
-        orders = [(o.order_id, o.visible) for o in level.orders.values()] if level else []
-        out.append((side, price, orders))
+        level = bids.get(-price) if side == BUY else asks.get(price)
+        out.append((side, price, list(map(_ORDER_VIEW, level.orders.values())) if level else []))
     return out
 
 
