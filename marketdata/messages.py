@@ -204,7 +204,7 @@ class Heartbeat(Msg, tag=28):
     ts: int
 
 
-AnyFeed = (
+ChannelState = (
     Trades
     | Quote
     | DepthUpdate
@@ -213,8 +213,10 @@ AnyFeed = (
     | InstrumentStatus
     | Bars
     | DailyStats
-    | Heartbeat
 )
+"""What a channel publishes: live on the PUB socket, and as state in a snapshot reply."""
+
+AnyFeed = ChannelState | Heartbeat
 
 CHANNEL_OF: dict[type, str] = {
     Trades: TRADES,
@@ -274,19 +276,7 @@ class Directory(Msg, tag=33):
     instruments: list[InstrumentInfo]
 
 
-AnyReply = (
-    Trades
-    | Quote
-    | DepthUpdate
-    | OrderLevels
-    | AuctionIndicative
-    | InstrumentStatus
-    | Bars
-    | DailyStats
-    | SnapshotEnd
-    | SnapshotReject
-    | Directory
-)
+AnyReply = ChannelState | SnapshotEnd | SnapshotReject | Directory
 
 encode = msgspec.msgpack.Encoder().encode
 decode_feed = msgspec.msgpack.Decoder(AnyFeed).decode
