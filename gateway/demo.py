@@ -71,7 +71,7 @@ class TapeSink:
     def on_readable(self, sock: zmq.Socket) -> None:
         return None
 
-    def on_events(self, events: list[Event]) -> None:
+    def on_events(self, events: list[Event], ts: int | None = None) -> None:
         for event in events:
             kind = type(event)
             if kind is AuctionUncrossed and event.price is None:

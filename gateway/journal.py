@@ -61,8 +61,12 @@ class FileJournal:
         self.wal = wal
 
     def append(self, batch: list[Entry]) -> None:
+        if not batch:
+            return
         encode = encode_record
-        self.wal.append([encode(Sequenced(*entry)) for entry in batch])
+        records = [encode(Sequenced(*entry)) for entry in batch[:-1]]
+        records.append(encode(Sequenced(*batch[-1], True)))
+        self.wal.append(records)
 
     def append_records(self, records: list[AnyRecord]) -> None:
         """Records that are not commands (genesis, tree heads, snapshot marks), in the chain."""

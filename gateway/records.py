@@ -35,6 +35,9 @@ class Genesis(Record, frozen=True):
     instruments: list[Instrument]
     risk_enabled: bool
     sth_public_key: bytes = b""
+    created_ns: int = 0
+    """When the journal began: the market-data feed's epoch, kept across restarts (0 in
+    journals written before batch boundaries were recorded)."""
 
 
 class Origin(msgspec.Struct, frozen=True, gc=False, array_like=True):
@@ -48,12 +51,17 @@ class Origin(msgspec.Struct, frozen=True, gc=False, array_like=True):
 
 
 class Sequenced(Record, frozen=True):
-    """One sequenced command exactly as ``Core.apply`` received it, plus its origin."""
+    """One sequenced command exactly as ``Core.apply`` received it, plus its origin.
+
+    ``batch_end`` marks the last command of a group commit: the market-data feed publishes
+    once per batch, so a replay needs the boundaries to number the feed as it was numbered.
+    """
 
     seq: int
     ts: int
     cmd: ExchangeCommand
     origin: Origin | None = None
+    batch_end: bool = False
 
 
 class TreeHead(Record, frozen=True):

@@ -15,17 +15,18 @@ result equals a clean replay of the whole journal (``Core.fingerprint`` proves i
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
 import msgspec
 
 from engine.core import Core
-from engine.messages import Trade
+from engine.messages import Event, Trade
 from gateway.merkle import MerkleLog
 from gateway.protocol import OrdStatus
 from gateway.records import Genesis, Sequenced, SnapshotTaken, decode_record, trade_leaf
 from gateway.session import Gateway, OrderRecord, Participant
+from gateway.sinks import DurableSink
 from gateway.snapshots import read_snapshot, restore_core, snapshot_files
 from gateway.wal import HEADER, Frame, Position, read_frames
 from risk.engine import RiskEngine
@@ -189,6 +190,7 @@ class Recovery:
         self.core: Core | None = None
         self.tree = MerkleLog()
         self.gateway_state = b""
+        self.sink_states: dict[str, object] = {}
         self.start: Position | None = None
         self.snapshot = ""
         first = next(journal_records(journal_dir), None)
@@ -214,13 +216,14 @@ class Recovery:
                 or marker[1].seq != header.seq
             ):
                 raise ValueError("the journal does not vouch for it")
-            core, tree, gateway_state = restore_core(payload)
+            core, tree, gateway_state, sink_states = restore_core(payload)
             if core.fingerprint() != header.fingerprint or core.last_seq != header.seq:
                 raise ValueError("restored state does not match its fingerprint")
         except Exception as error:  # any failure: fall back to an older snapshot or replay
             log.warning("snapshot %s not used: %s", path.name, error)
             return False
         self.core, self.tree, self.gateway_state = core, tree or MerkleLog(), gateway_state
+        self.sink_states = sink_states
         frame: Frame = marker[0]
         self.start = Position(
             int(frame.segment.stem), frame.offset + HEADER.size + len(frame.body), frame.index + 1
@@ -234,16 +237,30 @@ class Recovery:
             raise ValueError("no snapshot record in the journal")
         return found
 
-    def replay_into(self, gateway: Gateway) -> int:
-        """Restore the gateway's maps, then replay the tail through it; return its length."""
+    def replay_into(self, gateway: Gateway, sinks: Sequence[DurableSink] = ()) -> int:
+        """Restore the gateway's maps, then replay the tail through it and, batch by batch,
+        through ``sinks``; return its length. A last batch without its end mark (torn, or
+        from a journal older than the marks) is handed to the sinks as one batch."""
         if self.gateway_state:
             restore_gateway(gateway, self.gateway_state)
         if self.genesis is None:
             return 0
         replay = gateway.replay
         count = 0
+        batch: list[Event] = []
+        open_batch = False
+        ts = 0
         for _, record in journal_records(self.journal_dir, self.start):
             if type(record) is Sequenced:
-                replay(record.seq, record.ts, record.cmd, record.origin)
+                ts = record.ts
+                batch += replay(record.seq, ts, record.cmd, record.origin)
                 count += 1
+                open_batch = not record.batch_end
+                if not open_batch:
+                    for sink in sinks:
+                        sink.replay(batch, ts)
+                    batch = []
+        if open_batch:
+            for sink in sinks:
+                sink.replay(batch, ts)
         return count

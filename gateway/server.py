@@ -1,6 +1,6 @@
 """The exchange server: sockets, security and the one sequenced loop around the gateway.
 
-Public names: :class:`Server`, :class:`EventSink`, :func:`run_in_thread`.
+Public names: :class:`Server`, :func:`run_in_thread`.
 
 One thread owns all state. Each turn of the loop drains what the sockets hold (up to a batch
 budget), lets :class:`~gateway.session.Gateway` turn requests into engine commands or
@@ -16,18 +16,17 @@ import logging
 import threading
 import time
 from pathlib import Path
-from typing import Protocol
 
 import zmq
 
 from engine.core import Core
 from engine.instruments import default_instruments, load_instruments
-from engine.messages import Event
 from gateway.auth import ADMIN, ORDERS, ExchangeAuthenticator, KeyPair, load_key_pair
 from gateway.codec import encode
 from gateway.config import SERVER_KEY, ServerConfig
 from gateway.journal import Journal, NullJournal
 from gateway.session import Gateway
+from gateway.sinks import EventSink
 from gateway.store import Store
 from risk.config import demo_setup, load_setup
 from risk.engine import RiskEngine
@@ -41,24 +40,6 @@ TIMER_NS = 50_000_000
 HWM = 100_000
 TRANSPORT_MAX_BYTES = 1 << 20
 """libzmq drops (and disconnects) anything larger, before it costs us memory."""
-
-
-class EventSink(Protocol):
-    """Something fed the core's events after each batch (the market-data publisher).
-
-    It may own sockets of the server's context; the loop polls them and calls
-    :meth:`on_readable`, all on the loop's thread, so the sink sees the core consistent.
-    """
-
-    def sockets(self) -> list[zmq.Socket]: ...
-
-    def on_readable(self, sock: zmq.Socket) -> None: ...
-
-    def on_events(self, events: list[Event]) -> None: ...
-
-    def on_idle(self, now_ns: int) -> None: ...
-
-    def close(self) -> None: ...
 
 
 class Server:
@@ -112,8 +93,7 @@ class Server:
         self.gateway = Gateway(
             self.core, config, participants, admins, self.journal, trades=trades
         )
-        if self.store is not None:
-            self.store.start(self.core, self.gateway)
+        self._recovered = False
         for command in setup:  # sequenced and journaled before any client's order
             self.gateway.enqueue(command)
         self.order_endpoint = ""
@@ -124,7 +104,17 @@ class Server:
         self._stopping = threading.Event()
 
     def add_sink(self, sink: EventSink) -> None:
+        """Add a sink before :meth:`recover` (so a durable one replays the journal's tail)."""
         self.sinks.append(sink)
+
+    def recover(self) -> int:
+        """Bring the core, the gateway and the durable sinks to the end of the data
+        directory's journal; :meth:`run` calls it once. Returns the commands replayed."""
+        if self._recovered or self.store is None:
+            self._recovered = True
+            return 0
+        self._recovered = True
+        return self.store.start(self.core, self.gateway, self.sinks)
 
     def stop(self) -> None:
         """Ask the loop to finish its turn and return (safe from any thread or a signal)."""
@@ -149,9 +139,10 @@ class Server:
         """Bind, set :attr:`ready`, and serve until :meth:`stop`; then close everything."""
         config = self.config
         try:
+            self.recover()
             orders = self._router(config.order_endpoint, ORDERS)
             admin = self._router(config.admin_endpoint, ADMIN)
-        except zmq.ZMQError as error:
+        except (zmq.ZMQError, OSError, ValueError) as error:
             self.error = error
             self.ready.set()
             self.close()
@@ -178,10 +169,8 @@ class Server:
     def _loop(self, poller: zmq.Poller, orders: zmq.Socket, admin: zmq.Socket, sink_of) -> None:
         gateway = self.gateway
         budget = self.config.batch_budget
-        sinks = self.sinks
         stopping = self._stopping
         poll = poller.poll
-        store = self.store
         next_timer = 0
         while not stopping.is_set():
             ready = dict(poll(POLL_MS))
@@ -193,9 +182,8 @@ class Server:
             if mono >= next_timer:
                 next_timer = mono + TIMER_NS
                 gateway.on_timer(time.time_ns(), mono)
+            seq = gateway.seq
             events = gateway.process()
-            if store is not None:
-                store.after_batch(gateway, mono)
             out, admin_out = gateway.take_replies()
             if out:
                 self._send(orders, out, gateway, mono)
@@ -204,14 +192,22 @@ class Server:
                     admin.send_multipart((rid, frame), zmq.DONTWAIT)
                 except zmq.ZMQError as error:
                     log.warning("admin reply to %r lost: %s", rid, error)
-            for sink in sinks:
-                if events:
-                    sink.on_events(events)
-                sink.on_idle(time.time_ns())
+            self.after_batch(events, gateway.seq != seq, mono)
             for sock in ready:
                 sink = sink_of.get(sock)
                 if sink is not None:
                     sink.on_readable(sock)
+
+    def after_batch(self, events: list, sequenced: bool, mono: int) -> None:
+        """Feed a batch's events to the sinks (``sequenced``: it stamped a command), then let
+        the store snapshot and sign: after the sinks, so a snapshot cuts them at this batch."""
+        gateway = self.gateway
+        for sink in self.sinks:
+            if sequenced:
+                sink.on_events(events, gateway.last_ts)
+            sink.on_idle(time.time_ns())
+        if self.store is not None:
+            self.store.after_batch(gateway, mono)
 
     def _drain_orders(self, sock: zmq.Socket, budget: int, mono: int) -> None:
         """Receive up to ``budget`` messages; the participant is the frame's ZAP User-Id."""
@@ -270,7 +266,10 @@ class Server:
         for sink in self.sinks:
             sink.close()
         if self.store is not None:
-            self.store.close(self.gateway)
+            if self._recovered:
+                self.store.close(self.gateway)
+            else:  # never brought up to date: a snapshot now would misstate the journal
+                self.store.wal.close()
         self.journal.close()
         self.authenticator.stop()
         self.context.term()

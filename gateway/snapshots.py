@@ -9,7 +9,9 @@ header length, a msgpack :class:`SnapshotHeader`, then the payload. The payload 
 of the core's books (every order with its hidden iceberg quantity, pending stops, GTD index,
 phases, reference and last prices, instrument configuration), its id and sequence counters,
 the risk engine (credit, reservations, exposures, holdings, FX, kill switches) and the
-Merkle tree of trades, plus the gateway's client-order-id state as msgpack.
+Merkle tree of trades, plus the gateway's client-order-id state as msgpack and the state
+of each durable event sink (the market-data publisher's sequence numbers, depth windows,
+bars and statistics), taken at the same cut.
 
 Why pickle: the risk engine is a graph of shared objects (positions point at accounts and
 terms, terms at books) that pickle keeps exact with no per-class code to drift out of date;
@@ -38,13 +40,14 @@ from gateway.wal import Position, fsync_dir
 MAGIC = b"IPXSNAP1"
 _LENGTH = struct.Struct(">I")
 SUFFIX = ".snap"
-_ALLOWED_MODULES = ("engine.", "risk.", "gateway.", "sortedcontainers.")
+_ALLOWED_MODULES = ("engine.", "risk.", "gateway.", "marketdata.", "sortedcontainers.")
 _ALLOWED_NAMES = {
     ("builtins", "set"),
     ("builtins", "frozenset"),
     ("builtins", "bytearray"),
     ("builtins", "object"),
     ("collections", "OrderedDict"),
+    ("collections", "deque"),
     ("datetime", "date"),
     ("datetime", "datetime"),
     ("datetime", "timedelta"),
@@ -90,8 +93,11 @@ class _Unpickler(pickle.Unpickler):
         return _CoreRef
 
 
-def capture_core(core: Core, tree: MerkleLog | None, gateway: bytes) -> bytes:
-    """The payload: everything ``Core.fingerprint`` covers, the trade tree, the gateway."""
+def capture_core(
+    core: Core, tree: MerkleLog | None, gateway: bytes, sinks: dict[str, object] | None = None
+) -> bytes:
+    """The payload: everything ``Core.fingerprint`` covers, the trade tree, the gateway, and
+    the sinks' states by key (pickled with the books, so a sink's references to them hold)."""
     state = {
         "books": core.books,
         "last_order_id": core.last_order_id,
@@ -101,14 +107,15 @@ def capture_core(core: Core, tree: MerkleLog | None, gateway: bytes) -> bytes:
         "risk": core.risk,
         "tree": tree,
         "gateway": gateway,
+        "sinks": sinks or {},
     }
     buffer = io.BytesIO()
     _Pickler(buffer, core).dump(state)
     return buffer.getvalue()
 
 
-def restore_core(payload: bytes) -> tuple[Core, MerkleLog | None, bytes]:
-    """Rebuild the core, the trade tree and the gateway's msgpack state from a payload."""
+def restore_core(payload: bytes) -> tuple[Core, MerkleLog | None, bytes, dict[str, object]]:
+    """Rebuild the core, the trade tree, the gateway's msgpack state and the sinks' states."""
     state = _Unpickler(io.BytesIO(payload)).load()
     core = Core((), risk=state["risk"])  # wires the risk engine's commands to this core
     core.books = state["books"]
@@ -116,7 +123,7 @@ def restore_core(payload: bytes) -> tuple[Core, MerkleLog | None, bytes]:
     core.id_gaps = state["id_gaps"]
     core.last_seq = state["last_seq"]
     core.matcher.last_trade_id = state["last_trade_id"]
-    return core, state["tree"], state["gateway"]
+    return core, state["tree"], state["gateway"], state.get("sinks", {})
 
 
 def write_snapshot(directory: Path, header_fields: tuple, payload: bytes) -> tuple[str, bytes]:

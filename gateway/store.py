@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Sequence
 from pathlib import Path
 
 from engine.core import Core
@@ -22,6 +23,7 @@ from gateway.receipts import TradeLog, load_signing_key
 from gateway.records import FORMAT_VERSION, Genesis, SnapshotTaken
 from gateway.recovery import Recovery, capture_gateway
 from gateway.session import Gateway
+from gateway.sinks import DurableSink
 from gateway.snapshots import capture_core, snapshot_files, write_snapshot
 from gateway.wal import WalWriter
 
@@ -54,27 +56,42 @@ class Store:
         self.trades.tree = self.recovery.tree
         self._snapshot_seq = 0
         self._next_head_ns = 0
+        self.sinks: list[DurableSink] = []
 
     @property
     def core(self) -> Core | None:
         """The recovered core (up to the journal's tail), or None for a new directory."""
         return self.recovery.core
 
-    def start(self, core: Core, gateway: Gateway) -> int:
+    def start(self, core: Core, gateway: Gateway, sinks: Sequence[object] = ()) -> int:
         """Write the genesis record of a new journal, or replay the tail of an old one.
 
         Returns the number of commands replayed. A recovered gateway's execution ids restart
         above the clock's nanoseconds: a gateway issues fewer than one report per nanosecond,
-        so no id issued before the restart repeats.
+        so no id issued before the restart repeats. Durable sinks among ``sinks`` resume from
+        the snapshot and take the tail too; later snapshots capture them.
         """
         replayed = 0
-        if self.recovery.genesis is None:
+        self.sinks = [sink for sink in sinks if isinstance(sink, DurableSink)]
+        recovery = self.recovery
+        if recovery.genesis is None:
+            created_ns = time.time_ns()
             genesis = Genesis(
-                FORMAT_VERSION, core.instruments, core.risk is not None, self.public_key
+                FORMAT_VERSION, core.instruments, core.risk is not None, self.public_key,
+                created_ns,
             )
             self.journal.append_records([genesis])
+            for sink in self.sinks:
+                sink.resume(None, created_ns)
         else:
-            replayed = self.recovery.replay_into(gateway)
+            for sink in self.sinks:
+                state = recovery.sink_states.get(sink.state_key)
+                # Numbering continues from the snapshot's state, or from the genesis when the
+                # whole journal is replayed; otherwise (no state, or a journal older than its
+                # batch marks) the sink cannot continue and starts a new epoch.
+                continues = not recovery.snapshot and recovery.genesis.created_ns
+                sink.resume(state, recovery.genesis.created_ns if continues else time.time_ns())
+            replayed = recovery.replay_into(gateway, self.sinks)
             gateway.exec_id = max(gateway.exec_id, time.time_ns())
             log.info(
                 "recovered seq %d from %s and %d journaled commands; fingerprint %s",
@@ -106,7 +123,8 @@ class Store:
         core = gateway.core
         seq = core.last_seq
         fingerprint = core.fingerprint()
-        payload = capture_core(core, self.trades.tree, capture_gateway(gateway))
+        sinks = {sink.state_key: sink.capture() for sink in self.sinks}
+        payload = capture_core(core, self.trades.tree, capture_gateway(gateway), sinks)
         position = self.wal.position()
         name, digest = write_snapshot(self.snapshot_dir, (seq, fingerprint, position), payload)
         self.journal.append_records([SnapshotTaken(seq, fingerprint, name, digest)])

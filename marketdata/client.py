@@ -13,7 +13,9 @@ Recovery is the ZeroMQ Guide's Clone pattern (research/protocol.md §7.3), per i
    depth, orders, bars) a gap sends the instrument back to step 2: no retransmit requests.
    State channels (quote, auction, status, statistics) carry the whole state in every
    message, so the next one heals them. A heartbeat above ``last`` reveals a lost tail, a
-   sequence going backwards or a new epoch a restarted publisher: both resynchronise too.
+   sequence going backwards or a new epoch a publisher that could not continue its
+   numbering: both resynchronise too. A publisher recovered from its journal keeps its epoch
+   and continues every topic's numbers, so a subscriber just goes on.
 
 Use it with callbacks (``on_update``), by polling (:meth:`FeedClient.poll`) or as an iterator
 (:meth:`FeedClient.updates`). The client owns its sockets; it is not thread-safe.
@@ -126,6 +128,8 @@ class FeedClient:
         self.epoch = 0
         self.gaps = 0
         self.snapshots = 0
+        self.last_heartbeat_ns = 0
+        """The publisher's time in the last heartbeat heard: the feed is alive up to then."""
         self._routes: dict[bytes, tuple[_Sync, str]] = {}
         self._syncs: dict[str, _Sync] = {}
         self._pending: dict[int, _Sync] = {}
@@ -208,6 +212,8 @@ class FeedClient:
                 continue
             sync, channel = route
             msg = decode_feed(payload)
+            if type(msg) is Heartbeat:
+                self.last_heartbeat_ns = msg.ts
             if sync.state == LIVE:
                 self._live(sync, channel, msg, out, replay=False)
             else:

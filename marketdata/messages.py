@@ -196,7 +196,9 @@ class DailyStats(Msg, tag=27):
 class Heartbeat(Msg, tag=28):
     """Sent on an idle topic: ``seq`` is the topic's last, so a higher one reveals a lost tail.
 
-    ``epoch`` changes when the publisher restarts and every sequence starts again.
+    ``epoch`` names the numbering: it stays the same across a recovered restart (numbers
+    continue) and changes only when a publisher cannot continue and every sequence starts
+    again.
     """
 
     seq: int

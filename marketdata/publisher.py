@@ -4,9 +4,11 @@ Public type: :class:`MarketDataPublisher` (the server's event sink); constants
 :data:`DEFAULT_HWM`, :data:`HEARTBEAT_NS`.
 
 A thin adapter in the h11 sense: it never touches the core except to read books for the
-depth window and for snapshots, and it never reads a clock: bars close on event times or on
-the ``now_ns`` the server hands to :meth:`MarketDataPublisher.on_idle`. All of one batch's
-changes to a topic leave as one frame (per-frame Python cost dominates). The PUB socket
+depth window and for snapshots, and it never reads a clock: bars close on the sequenced time
+of each batch (a journaled clock tick is a batch too), so a replay of the journal's batches
+numbers every topic exactly as the live server did, and after a crash the numbers continue
+(:class:`gateway.sinks.DurableSink`). All of one batch's changes to a topic leave as one
+frame (per-frame Python cost dominates). The PUB socket
 drops at its high-water mark instead of blocking, so a stalled analyst costs the engine
 nothing; the analyst sees the gap in the topic's sequence and heals through a snapshot,
 which the single-threaded server serves between batches, exactly at the published sequence.
@@ -69,6 +71,8 @@ CurveKeys = tuple[bytes, bytes]
 class MarketDataPublisher:
     """PUB for sequenced updates plus ROUTER for snapshots, fed one batch at a time."""
 
+    state_key = "marketdata"
+
     def __init__(
         self,
         ctx: zmq.Context,
@@ -129,9 +133,17 @@ class MarketDataPublisher:
             with contextlib.suppress(zmq.ZMQError):  # the client left or is not reading:
                 sock.send_multipart([parts[0], *reply], zmq.DONTWAIT)  # it will ask again
 
-    def on_events(self, events: list[Event]) -> None:
-        """Publish what one batch of commands changed: at most one frame per topic."""
-        if not events:
+    def on_events(self, events: list[Event], ts: int | None = None) -> None:
+        """Publish what one batch of commands changed: at most one frame per topic.
+
+        ``ts`` is the sequenced time of the batch's last command (by default its last
+        event's); bars that end by then close.
+        """
+        if ts is None:
+            if not events:
+                return
+            ts = events[-1].ts
+        elif not events and not 0 <= self._next_close <= ts:
             return
         touched: dict[str, InstrumentFeed] = {}
         handlers = self._handlers
@@ -150,19 +162,14 @@ class MarketDataPublisher:
                     if feed is None:
                         feed = touched[iid] = feeds[iid]
                 handler(ev, feed)
-        ts = events[-1].ts
         if 0 <= self._next_close <= ts:
             self._close_bars(ts, touched)
         for feed in touched.values():
             self._flush(feed, ts)
 
     def on_idle(self, now_ns: int) -> None:
-        """Close due bars; repeat the sequence number on topics idle for a heartbeat period."""
-        if 0 <= self._next_close <= now_ns:
-            touched: dict[str, InstrumentFeed] = {}
-            self._close_bars(now_ns, touched)
-            for feed in touched.values():
-                self._flush(feed, now_ns)
+        """Repeat the sequence number on topics idle for a heartbeat period (no state moves
+        on the wall clock: a heartbeat advances nothing)."""
         if now_ns < self._next_heartbeat_check:
             return
         self._next_heartbeat_check = now_ns + self.heartbeat_ns // 4
@@ -181,6 +188,32 @@ class MarketDataPublisher:
     def close(self) -> None:
         self.pub.close(linger=0)
         self.router.close(linger=0)
+
+    # -- the server's DurableSink protocol ------------------------------------------------
+
+    def capture(self) -> dict:
+        """Everything the numbering depends on; the feeds refer to the core's books."""
+        return {"epoch": self.epoch, "feeds": self.feeds}
+
+    def resume(self, state: dict | None, epoch: int) -> None:
+        """Continue a snapshot's feeds and epoch, or number the books as they stand in
+        ``epoch``."""
+        if state is None:
+            self.epoch = epoch
+            return
+        self.epoch = state["epoch"]
+        self.feeds = state["feeds"]
+        ends = [end for feed in self.feeds.values() if (end := feed.next_bar_close()) >= 0]
+        self._next_close = min(ends, default=-1)
+
+    def replay(self, events: list[Event], ts: int) -> None:
+        """A journaled batch, numbered and remembered as live, with nothing sent."""
+        send_frame, sent = self._send_frame, self.frames_sent
+        self._send_frame = _discard
+        try:
+            self.on_events(events, ts)
+        finally:
+            self._send_frame, self.frames_sent = send_frame, sent
 
     # -- event handlers: note what changed ------------------------------------------------
 
@@ -374,6 +407,10 @@ class MarketDataPublisher:
         self._send_frame(frame, zmq.DONTWAIT)
         feed.sent_ns[channel] = ts
         self.frames_sent += 1
+
+
+def _discard(frame: bytearray, flags: int) -> None:
+    """Stands in for the PUB's send while a replay renumbers the feed."""
 
 
 def _socket(ctx: zmq.Context, kind: int, curve: CurveKeys | None, hwm: int) -> zmq.Socket:

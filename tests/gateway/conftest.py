@@ -37,7 +37,7 @@ class RecordingSink:
     def on_readable(self, sock: zmq.Socket) -> None:
         raise AssertionError("no sockets")
 
-    def on_events(self, events: list[Event]) -> None:
+    def on_events(self, events: list[Event], ts: int | None = None) -> None:
         for event in events:
             self.events.put(event)
 

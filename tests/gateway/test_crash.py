@@ -61,15 +61,16 @@ kinds = ["royalty_participation"]
 class ServerProcess:
     """``ipx serve`` in a child process; :meth:`start` returns once it prints ready."""
 
-    def __init__(self, config_path) -> None:
+    def __init__(self, config_path, feed: bool = False) -> None:
         self.config_path = config_path
+        self.feed = feed
         self.proc: subprocess.Popen | None = None
 
     def start(self) -> tuple[int, str]:
         code = "from gateway.cli import main; raise SystemExit(main())"
         self.proc = subprocess.Popen(
             [sys.executable, "-c", code, "serve", "--config", str(self.config_path),
-             "--no-feed"],
+             *(() if self.feed else ("--no-feed",))],
             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
         )
         with selectors.DefaultSelector() as selector:

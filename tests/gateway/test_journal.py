@@ -43,7 +43,21 @@ def test_sequenced_record_when_decoded_then_keeps_command_and_origin(tmp_path):
     (frame,) = read_frames(tmp_path)
 
     assert decode_record(frame.body) == Sequenced(7, 70, CancelOrder("X", 3, "ALICE"),
-                                                  Origin(3, 11, 10))
+                                                  Origin(3, 11, 10), batch_end=True)
+
+
+def test_append_when_batch_of_three_then_only_its_last_record_ends_the_batch(tmp_path):
+    wal = WalWriter(tmp_path)
+    journal = FileJournal(wal)
+    journal.append([(1, 10, Tick(), None), (2, 20, Tick(), None), (3, 30, Tick(), None)])
+    journal.append([(4, 40, Tick(), None)])
+    wal.close()
+
+    records = [decode_record(f.body) for f in read_frames(tmp_path)]
+
+    assert [(r.seq, r.batch_end) for r in records] == [
+        (1, False), (2, False), (3, True), (4, True)
+    ]
 
 
 def test_open_when_last_record_torn_then_cut_and_kept_aside(tmp_path):

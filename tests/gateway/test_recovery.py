@@ -25,15 +25,22 @@ class Driver:
     """A server whose loop the test turns: one request, one batch."""
 
     def __init__(self, config) -> None:
-        self.server = Server(config)
+        self.server = self.build(config)
+        self.server.recover()
         self.gateway = self.server.gateway
         self.store = self.server.store
         self.turn()
 
+    def build(self, config) -> Server:
+        """The server, with whatever sinks a test adds before it recovers."""
+        return Server(config)
+
     def turn(self) -> dict[bytes, list]:
-        self.gateway.process()
-        self.store.after_batch(self.gateway, 0)
-        return self.gateway.take_replies()[0]
+        gateway = self.gateway
+        seq = gateway.seq
+        events = gateway.process()
+        self.server.after_batch(events, gateway.seq != seq, 0)
+        return gateway.take_replies()[0]
 
     def logon(self, name: str) -> list:
         self.gateway.on_order_frame(name.encode(), name, encode(p.Logon(1, 0, False)), 0)

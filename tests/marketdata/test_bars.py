@@ -1,7 +1,7 @@
 """Bars and daily statistics equal hand-computed values, live and through a snapshot.
 
 The publisher runs in the test's thread here, so every timestamp is chosen by the test:
-bars close on event times and on ``on_idle(now_ns)``, never on a clock.
+bars close on sequenced time (each batch's last timestamp), never on a clock.
 """
 
 from __future__ import annotations
@@ -66,7 +66,7 @@ def run_session(pub: MarketDataPublisher) -> None:
     core: Core = pub.core
     for seq, (offset, cmd) in enumerate(SESSION, 1):
         pub.on_events(core.apply(cmd, seq, T0 + offset))
-    pub.on_idle(END)
+    pub.on_events([], END)  # a clock tick's batch: sequenced time passes the last bar's end
 
 
 def test_bars_and_stats_match_hand_computed_values_when_trades_span_intervals(ctx, publisher,
