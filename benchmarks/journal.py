@@ -64,7 +64,9 @@ def _server(key_dir: Path, data_dir: Path | None, run: int):
         order_endpoint=f"inproc://orders-{run}",
         admin_endpoint=f"inproc://admin-{run}",
     )
-    return Server(config, journal=None if data_dir else NullJournal())
+    server = Server(config, journal=None if data_dir else NullJournal())
+    server.recover()  # writes the genesis record of the new data directory
+    return server
 
 
 def _run(key_dir: Path, data_dir: Path | None, frames, batch: int, run: int) -> tuple:
