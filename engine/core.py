@@ -36,7 +36,6 @@ from engine.messages import (
     MassCancel,
     NewOrder,
     OrderAccepted,
-    OrderAmended,
     OrderRejected,
     Phase,
     ReferencePriceChanged,
@@ -331,19 +330,7 @@ class Core(PhaseControl):
         if level.price:
             out.append(self.matcher.level_event(book, order.side, level, seq, ts))
         order.price, order.qty, order.leaves = cmd.price, cmd.qty, leaves
-        out.append(
-            OrderAmended(
-                seq,
-                ts,
-                book.instrument_id,
-                order.order_id,
-                order.participant,
-                order.price,
-                leaves,
-                False,
-                Reason.NONE,
-            )
-        )
+        out.append(self.matcher.amended(book, order, seq, ts, False, Reason.NONE))
         self.matcher.execute(book, order, seq, ts, out)
         if self.matcher.trade_high:
             self.matcher.release_stops(book, seq, ts, out)
@@ -358,19 +345,7 @@ class Core(PhaseControl):
             order.price, order.qty, order.leaves = price, qty, leaves
         else:
             level = book.resize(order, leaves)
-        out.append(
-            OrderAmended(
-                seq,
-                ts,
-                book.instrument_id,
-                order.order_id,
-                order.participant,
-                order.price,
-                leaves,
-                True,
-                Reason.NONE,
-            )
-        )
+        out.append(self.matcher.amended(book, order, seq, ts, True, Reason.NONE))
         if level is not None and level.price:
             out.append(self.matcher.level_event(book, order.side, level, seq, ts))
 

@@ -361,14 +361,14 @@ class Matcher:
             maker.visible = shown
             if maker.peak:
                 level.hidden += maker.leaves - shown - hidden
-            out.append(self._amended(book, maker, seq, ts))
+            out.append(self.amended(book, maker, seq, ts, True, SELF_TRADE))
         else:
             out.append(self.done(book, maker, seq, ts, CANCELLED, SELF_TRADE))
             self._remove_from_level(book, level, maker)
             maker.leaves = 0
             maker.qty -= qty
         if taker.leaves:
-            out.append(self._amended(book, taker, seq, ts))
+            out.append(self.amended(book, taker, seq, ts, True, SELF_TRADE))
             return False
         taker.leaves = qty  # report what was open when it ended
         return True
@@ -400,7 +400,10 @@ class Matcher:
         )
 
     @staticmethod
-    def _amended(book: Book, order: Order, seq: int, ts: int) -> OrderAmended:
+    def amended(
+        book: Book, order: Order, seq: int, ts: int, kept_priority: bool, reason
+    ) -> OrderAmended:
+        """The order as it stands after an amend (by its owner, or by self-trade prevention)."""
         return OrderAmended(
             seq,
             ts,
@@ -409,8 +412,8 @@ class Matcher:
             order.participant,
             order.price,
             order.leaves,
-            True,
-            SELF_TRADE,
+            kept_priority,
+            reason,
         )
 
     @staticmethod

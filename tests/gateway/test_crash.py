@@ -96,20 +96,31 @@ class ServerProcess:
         assert self.proc.wait(10) == 0
 
 
-@pytest.fixture
-def exchange(key_dir, tmp_path):
+def server_config(key_dir, tmp_path, snapshot_every: int, feed: bool = False):
+    """A config file for ``ipx serve`` on ipc sockets in ``tmp_path``, with a data directory,
+    the risk setup above and, if ``feed``, the market-data feed."""
     risk = tmp_path / "risk.toml"
     risk.write_text(RISK)
     config = tmp_path / "server.toml"
+    feed_lines = (
+        f'feed_endpoint = "ipc://{tmp_path}/feed"\nsnapshot_endpoint = "ipc://{tmp_path}/snap"\n'
+        if feed else "feed_enabled = false\n"
+    )
     config.write_text(
         f'key_dir = "{key_dir}"\n'
         f'order_endpoint = "ipc://{tmp_path}/orders"\n'
         f'admin_endpoint = "ipc://{tmp_path}/admin"\n'
         f'risk_file = "{risk}"\n'
         f'data_dir = "{tmp_path / "data"}"\n'
-        "feed_enabled = false\nthrottle_rate = 1000000\nthrottle_burst = 100000\n"
-        "snapshot_every = 400\nsth_interval_ms = 50\n"
+        f"{feed_lines}throttle_rate = 1000000\nthrottle_burst = 100000\n"
+        f"snapshot_every = {snapshot_every}\nsth_interval_ms = 50\n"
     )
+    return config
+
+
+@pytest.fixture
+def exchange(key_dir, tmp_path):
+    config = server_config(key_dir, tmp_path, snapshot_every=400)
     return ServerProcess(config), tmp_path / "data", f"ipc://{tmp_path}/orders"
 
 

@@ -20,7 +20,7 @@ from gateway.snapshots import snapshot_files
 from marketdata.client import FeedClient, GapDetected
 from marketdata.publisher import MarketDataPublisher
 from tests.gateway.conftest import INSTRUMENT
-from tests.gateway.test_crash import RISK, ServerProcess, Trader
+from tests.gateway.test_crash import ServerProcess, Trader, server_config
 from tests.gateway.test_recovery import Driver, config, trade_a_little  # noqa: F401
 
 WAIT_S = 10.0
@@ -84,20 +84,7 @@ def test_restart_when_crashed_then_feed_numbering_continues_and_equals_a_replay_
 
 @pytest.fixture
 def exchange_with_feed(key_dir, tmp_path):
-    risk = tmp_path / "risk.toml"
-    risk.write_text(RISK)
-    config_file = tmp_path / "server.toml"
-    config_file.write_text(
-        f'key_dir = "{key_dir}"\n'
-        f'order_endpoint = "ipc://{tmp_path}/orders"\n'
-        f'admin_endpoint = "ipc://{tmp_path}/admin"\n'
-        f'feed_endpoint = "ipc://{tmp_path}/feed"\n'
-        f'snapshot_endpoint = "ipc://{tmp_path}/snap"\n'
-        f'risk_file = "{risk}"\n'
-        f'data_dir = "{tmp_path / "data"}"\n'
-        "throttle_rate = 1000000\nthrottle_burst = 100000\n"
-        "snapshot_every = 5\nsth_interval_ms = 50\n"
-    )
+    config_file = server_config(key_dir, tmp_path, snapshot_every=5, feed=True)
     return ServerProcess(config_file, feed=True), tmp_path
 
 
