@@ -23,9 +23,10 @@ import msgspec
 from engine.core import Core
 from engine.messages import Event, Trade
 from gateway.merkle import MerkleLog
+from gateway.participants import OrderRecord, Participant
 from gateway.protocol import OrdStatus
 from gateway.records import Genesis, Sequenced, SnapshotTaken, decode_record, trade_leaf
-from gateway.session import Gateway, OrderRecord, Participant
+from gateway.session import Gateway
 from gateway.sinks import DurableSink
 from gateway.snapshots import read_snapshot, restore_core, snapshot_files
 from gateway.wal import HEADER, Frame, Position, read_frames

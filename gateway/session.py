@@ -1,17 +1,12 @@
 """The session layer, without sockets: requests in, sequenced commands and replies out.
 
-Public types: :class:`Gateway` (the layer), :class:`TokenBucket`, :class:`Session`,
-:class:`OrderRecord`, :class:`Participant`.
+Public type: :class:`Gateway` (the layer).
 
 Like h11, this module does no I/O: :mod:`gateway.server` feeds it frames and the clock and
 sends what it produces, so every rule here (logon, throttle, idempotent client order ids,
-ownership, cancel-on-disconnect, FIX reports) is testable without a network.
-
-The core knows orders by engine order id and participant; brokers know them by client order
-id. A :class:`Participant` holds that translation (and makes client order ids idempotent);
-an :class:`OrderRecord` carries the running totals FIX reports need (cumulative quantity and
-notional) that the core's events give only as deltas. A :class:`Session` is one logged-on
-connection: its routing id, heartbeat clock, throttle and cancel-on-disconnect choice.
+ownership, cancel-on-disconnect) is testable without a network. Who is connected and what
+they own is :mod:`gateway.participants`; turning the core's events into FIX reports for the
+orders' owners is :mod:`gateway.reports`.
 """
 
 from __future__ import annotations
@@ -20,24 +15,14 @@ import time
 from collections import defaultdict
 from collections.abc import Iterable
 
-import msgspec
-
 from engine.codes import Reason
 from engine.core import Core
 from engine.messages import AmendOrder as EngineAmend
 from engine.messages import CancelOrder as EngineCancel
 from engine.messages import (
-    DoneStatus,
     Event,
-    OrderAccepted,
-    OrderAmended,
-    OrderDone,
-    OrderRejected,
-    Request,
     Side,
-    StopTriggered,
     Tick,
-    Trade,
 )
 from engine.messages import MassCancel as EngineMassCancel
 from engine.messages import NewOrder as EngineNewOrder
@@ -45,156 +30,32 @@ from gateway import protocol as p
 from gateway.codec import WireError, decode_admin_request, decode_request, encode, peek
 from gateway.config import ServerConfig
 from gateway.journal import Journal
+from gateway.participants import OrderRecord, Participant, QuoteAck, Session, TokenBucket
 from gateway.protocol import OrdStatus
 from gateway.receipts import TradeLog
 from gateway.records import Origin
-
-NEW = OrdStatus.NEW
-
-
-class TokenBucket:
-    """Admit ``rate`` requests per second on average and ``burst`` at once; never queue.
-
-    >>> bucket = TokenBucket(rate=10, burst=2, now_ns=0)
-    >>> [bucket.take(0), bucket.take(0), bucket.take(0), bucket.take(100_000_000)]
-    [True, True, False, True]
-    """
-
-    __slots__ = ("burst", "last_ns", "per_ns", "tokens")
-
-    def __init__(self, rate: int, burst: int, now_ns: int) -> None:
-        self.per_ns = rate / 1e9
-        self.burst = float(burst)
-        self.tokens = float(burst)
-        self.last_ns = now_ns
-
-    def take(self, now_ns: int) -> bool:
-        """Spend one token if there is one; O(1)."""
-        tokens = self.tokens + (now_ns - self.last_ns) * self.per_ns
-        if tokens > self.burst:
-            tokens = self.burst
-        self.last_ns = now_ns
-        if tokens >= 1.0:
-            self.tokens = tokens - 1.0
-            return True
-        self.tokens = tokens
-        return False
-
-
-class OrderRecord(msgspec.Struct, gc=False):
-    """One order as its owner knows it; kept after it ends so status queries still answer.
-
-    Not tracked by the cyclic GC (``gc=False``): the gateway holds one per order ever
-    entered, and full collections over millions of them would stall the loop.
-    """
-
-    order_id: int
-    cl_ord_id: int
-    participant: Participant
-    session: Session
-    instrument: str
-    side: int
-    price: int
-    order_qty: int
-    quote: bool = False
-    orig_cl_ord_id: int = 0
-    cum_qty: int = 0
-    cum_notional: int = 0
-    status: OrdStatus = OrdStatus.NEW
-
-    @property
-    def leaves(self) -> int:
-        return self.order_qty - self.cum_qty if self.status < OrdStatus.FILLED else 0
-
-
-class Participant:
-    """A participant's client order ids (each used once), live orders, quotes and sessions."""
-
-    __slots__ = ("cl_ord_ids", "name", "quotes", "sessions")
-
-    def __init__(self, name: str) -> None:
-        self.name = name
-        self.cl_ord_ids: dict[int, OrderRecord | None] = {}
-        """Every client order id used; the order it names, or None (cancels, rejects)."""
-        self.quotes: dict[tuple[str, int], OrderRecord] = {}
-        """(instrument, side) -> the order carrying that side of the participant's quote."""
-        self.sessions: list[Session] = []
-
-    def live_session(self, preferred: Session) -> Session | None:
-        """Where a report for an order of ``preferred`` goes: it, or another live session."""
-        if preferred.logged_on:
-            return preferred
-        return self.sessions[0] if self.sessions else None
-
-
-class Session:
-    """One logged-on connection, addressed by its routing id, owned by one participant."""
-
-    __slots__ = (
-        "bucket",
-        "cancel_on_disconnect",
-        "heartbeat_ns",
-        "last_recv_ns",
-        "last_send_ns",
-        "logged_on",
-        "orders",
-        "participant",
-        "routing_id",
-    )
-
-    def __init__(
-        self,
-        routing_id: bytes,
-        participant: Participant,
-        heartbeat_ns: int,
-        cancel_on_disconnect: bool,
-        bucket: TokenBucket,
-        now_ns: int,
-    ) -> None:
-        self.routing_id = routing_id
-        self.participant = participant
-        self.heartbeat_ns = heartbeat_ns
-        self.cancel_on_disconnect = cancel_on_disconnect
-        self.bucket = bucket
-        self.last_recv_ns = now_ns
-        self.last_send_ns = now_ns
-        self.logged_on = True
-        self.orders: dict[int, OrderRecord] = {}
-        """The session's live orders by engine order id (what cancel-on-disconnect removes)."""
-
-    def timed_out(self, now_ns: int) -> bool:
-        """Nothing received for three heartbeat intervals."""
-        return now_ns - self.last_recv_ns > 3 * self.heartbeat_ns
-
-
-class _QuoteAck:
-    """Collects the outcome of one MassQuote's commands until the last one is applied."""
-
-    __slots__ = ("pending", "quote_id", "rejects", "session")
-
-    def __init__(self, session: Session, quote_id: int) -> None:
-        self.session = session
-        self.quote_id = quote_id
-        self.pending = 0
-        self.rejects: list[p.QuoteReject] = []
-
-
-# What produced an entry of the batch; decides how its events are reported.
-REPLY, LOGON, NEW_ORDER, CANCEL, AMEND, MASS_CANCEL, QUOTE, STATUS, DISCONNECT, TIMER, ADMIN = (
-    range(11)
+from gateway.reports import (
+    ADMIN,
+    AMEND,
+    CANCEL,
+    DISCONNECT,
+    LOGON,
+    MASS_CANCEL,
+    NEW_ORDER,
+    QUOTE,
+    REPLY,
+    STATUS,
+    TIMER,
+    ReportRouting,
 )
 
+NEW = OrdStatus.NEW
 FILLED = OrdStatus.FILLED
-PARTIALLY_FILLED = OrdStatus.PARTIALLY_FILLED
 BUY = Side.BUY
 SELL = Side.SELL
-ADDED = p.Liquidity.ADDED
-REMOVED = p.Liquidity.REMOVED
-_DONE_STATUS = {DoneStatus.CANCELLED: OrdStatus.CANCELLED, DoneStatus.EXPIRED: OrdStatus.EXPIRED}
-_DONE_EXEC = {DoneStatus.CANCELLED: p.ExecType.CANCELLED, DoneStatus.EXPIRED: p.ExecType.EXPIRED}
 
 
-class Gateway:
+class Gateway(ReportRouting):
     """Sessions, client order ids and report routing around one :class:`~engine.core.Core`.
 
     Feed it with :meth:`on_order_frame`, :meth:`on_admin_frame`, :meth:`on_peer_lost` and
@@ -412,7 +273,7 @@ class Gateway:
                 )
                 participant.quotes[(cmd.instrument, origin.side)] = record
                 self._remember(participant, session, 0, record)
-            ack = _QuoteAck(session, 0)
+            ack = QuoteAck(session, 0)
             ack.pending = 1
             entry = (QUOTE, cmd, session, ack, (0, origin.side, record))
         events = self.core.apply(cmd, seq, ts)
@@ -559,7 +420,7 @@ class Gateway:
         participant = session.participant
         name = participant.name
         quotes = participant.quotes
-        ack = _QuoteAck(session, msg.quote_id)
+        ack = QuoteAck(session, msg.quote_id)
         for index, entry in enumerate(msg.entries):
             instrument = entry.instrument
             for side, price, qty in (
@@ -625,186 +486,6 @@ class Gateway:
             reply = _business_reject(msg, reason)
         self._reply(session.routing_id, reply)
 
-    def _next_exec_id(self) -> int:
-        self.exec_id += 1
-        return self.exec_id
-
-    def _send(self, session: Session, msg: p.Msg) -> None:
-        self.out[session.routing_id].append(msg)
-
-    def _report(
-        self,
-        record: OrderRecord,
-        exec_type: p.ExecType,
-        seq: int,
-        ts: int,
-        reason: Reason = Reason.NONE,
-        last_qty: int = 0,
-        last_px: int = 0,
-        trade_id: int = 0,
-        liquidity: p.Liquidity = p.Liquidity.NONE,
-        leaf: tuple[int, bytes] = (-1, b""),
-    ) -> None:
-        """Send the order's owner a FIX execution report of its current state (a fill's
-        report also names its trade's leaf in the Merkle tree of trades)."""
-        session = record.participant.live_session(record.session)
-        if session is None:
-            return
-        self.exec_id += 1
-        status = record.status
-        self.out[session.routing_id].append(
-            p.ExecutionReport(
-                seq, ts, self.exec_id, exec_type, status, record.cl_ord_id,
-                record.orig_cl_ord_id, record.order_id, record.instrument, record.side,
-                record.price, record.order_qty,
-                record.order_qty - record.cum_qty if status < FILLED else 0,
-                record.cum_qty, record.cum_notional, last_qty, last_px, trade_id,
-                liquidity, reason, *leaf,
-            )
-        )
-
-    def _status_report(self, session: Session, orig_cl_ord_id: int, admin: bool) -> None:
-        record = session.participant.cl_ord_ids.get(orig_cl_ord_id)
-        now = self.clock()
-        if record is None:
-            self.exec_id += 1
-            report = p.ExecutionReport(
-                self.seq, now, self.exec_id, p.ExecType.ORDER_STATUS, OrdStatus.REJECTED,
-                orig_cl_ord_id, 0, 0, "", 0, 0, 0, 0, 0, 0, reason=Reason.UNKNOWN_ORDER,
-            )
-            return self._send(session, report)
-        return self._report(record, p.ExecType.ORDER_STATUS, self.seq, now)
-
-    # -- routing core events to owners ------------------------------------------------------
-
-    def _route(self, entry: tuple, events: list[Event], seq: int, ts: int) -> None:
-        kind = entry[0]
-        orders = self.orders
-        trades = self.trades
-        for event in events:
-            event_type = type(event)
-            if event_type is Trade:
-                aggressor = event.aggressor
-                leaf = trades.add(event) if trades is not None else NO_LEAF
-                buy = orders.get(event.buy_order_id)
-                if buy is not None:
-                    side_liquidity = REMOVED if aggressor == BUY else ADDED
-                    self._fill(buy, event, event.buy_leaves, side_liquidity, seq, ts, leaf)
-                sell = orders.get(event.sell_order_id)
-                if sell is not None:
-                    side_liquidity = REMOVED if aggressor == SELL else ADDED
-                    self._fill(sell, event, event.sell_leaves, side_liquidity, seq, ts, leaf)
-            elif event_type is OrderAccepted:
-                record = orders.get(event.order_id)
-                if record is not None and kind != QUOTE:
-                    self._report(record, p.ExecType.NEW, seq, ts)
-            elif event_type is OrderDone:
-                self._done(entry, event, seq, ts)
-            elif event_type is OrderAmended:
-                self._amended(entry, event, seq, ts)
-            elif event_type is OrderRejected:
-                self._rejected(entry, event, seq, ts)
-            elif event_type is StopTriggered:
-                record = orders.get(event.order_id)
-                if record is not None:
-                    self._report(record, p.ExecType.TRIGGERED, seq, ts)
-        if kind == MASS_CANCEL:
-            cancelled = sum(type(event) is OrderDone for event in events)
-            reason = events[0].reason if events and type(events[0]) is OrderRejected else 0
-            report = p.MassCancelReport(seq, ts, entry[3].cl_ord_id, cancelled, Reason(reason))
-            self._send(entry[2], report)
-        elif kind == QUOTE:
-            ack: _QuoteAck = entry[3]
-            ack.pending -= 1
-            if not ack.pending:
-                self._send(ack.session, p.MassQuoteAck(seq, ts, ack.quote_id, ack.rejects))
-        elif kind == ADMIN:
-            reason = next((e.reason for e in events if type(e) is OrderRejected), Reason.NONE)
-            ack = p.AdminAck(entry[3], seq, reason, events)
-            self.admin_out.append((entry[2], encode(ack)))
-
-    def _fill(
-        self, record: OrderRecord, trade: Trade, leaves: int, liquidity, seq, ts, leaf
-    ) -> None:
-        qty = trade.qty
-        price = trade.price
-        record.cum_qty += qty
-        record.cum_notional += qty * price
-        record.order_qty = record.cum_qty + leaves
-        if leaves:
-            record.status = PARTIALLY_FILLED
-            exec_type = p.ExecType.PARTIAL_FILL
-        else:
-            record.status = FILLED
-            exec_type = p.ExecType.FILL
-        self._report(
-            record, exec_type, seq, ts, Reason.NONE, qty, price, trade.trade_id, liquidity, leaf
-        )
-
-    def _done(self, entry: tuple, event: OrderDone, seq: int, ts: int) -> None:
-        record = self.orders.pop(event.order_id, None)
-        if record is None:
-            return
-        record.session.orders.pop(event.order_id, None)
-        if event.status == DoneStatus.FILLED:
-            record.status = FILLED  # the fill's report already said so
-            return
-        record.status = _DONE_STATUS[event.status]
-        kind = entry[0]
-        if kind == QUOTE and entry[4][2] is record:
-            return  # the quoter withdrew this side; its MassQuoteAck says so
-        if kind == CANCEL and entry[4] is record:
-            record.orig_cl_ord_id = record.cl_ord_id
-            record.cl_ord_id = entry[3].cl_ord_id
-            record.participant.cl_ord_ids[record.cl_ord_id] = record
-        reason = Reason.MASS_CANCELLED if kind == DISCONNECT else event.reason
-        self._report(record, _DONE_EXEC[event.status], seq, ts, reason)
-
-    def _amended(self, entry: tuple, event: OrderAmended, seq: int, ts: int) -> None:
-        record = self.orders.get(event.order_id)
-        if record is None:
-            return
-        record.price = event.price
-        record.order_qty = record.cum_qty + event.leaves_qty
-        kind = entry[0]
-        if kind == AMEND and entry[4] is record:
-            record.orig_cl_ord_id = record.cl_ord_id
-            record.cl_ord_id = entry[3].cl_ord_id
-            record.participant.cl_ord_ids[record.cl_ord_id] = record
-            self._report(record, p.ExecType.REPLACED, seq, ts)
-        elif kind == QUOTE and entry[4][2] is record:
-            return
-        else:
-            self._report(record, p.ExecType.RESTATED, seq, ts, event.reason)
-
-    def _rejected(self, entry: tuple, event: OrderRejected, seq: int, ts: int) -> None:
-        kind = entry[0]
-        reason = event.reason
-        if kind == QUOTE:
-            index, side, record = entry[4]
-            entry[3].rejects.append(p.QuoteReject(index, side, reason))
-            if event.request == Request.NEW:
-                self._forget(record)
-                record.status = OrdStatus.REJECTED
-            return
-        if kind == NEW_ORDER:
-            record = entry[4]
-            self._forget(record)
-            record.status = OrdStatus.REJECTED
-            self._report(record, p.ExecType.REJECTED, seq, ts, reason)
-        elif kind in (CANCEL, AMEND):
-            record, msg = entry[4], entry[3]
-            to = p.ResponseTo.CANCEL if kind == CANCEL else p.ResponseTo.AMEND
-            reject = p.CancelReject(
-                seq, ts, msg.cl_ord_id, msg.orig_cl_ord_id, record.order_id, record.status, to,
-                reason,
-            )
-            self._send(entry[2], reject)
-
-    def _forget(self, record: OrderRecord) -> None:
-        self.orders.pop(record.order_id, None)
-        record.session.orders.pop(record.order_id, None)
-
     # -- session end ------------------------------------------------------------------------
 
     def _end_session(self, session: Session, reason: Reason, notify: bool) -> None:
@@ -821,8 +502,6 @@ class Gateway:
                 cmd = EngineCancel(record.instrument, record.order_id, name)
                 self.entries.append((DISCONNECT, cmd, None, None, record))
 
-
-NO_LEAF = (-1, b"")
 
 
 def _origin(entry: tuple) -> Origin | None:
