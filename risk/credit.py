@@ -207,26 +207,44 @@ class Ledger:
             if not delta:
                 return
         used = account.used = account.used + delta
-        if (used < account.low or used >= account.high) and account.set_level(used):
+        if delta > 0:  # usage rose (each watched usage sits inside its band): only upper edges
+            if used >= account.high:
+                self._line_level(account)
+            for guarantor, share in account.backers:
+                backed = guarantor.used_bp = guarantor.used_bp + share * delta
+                if backed >= guarantor.high:
+                    self._guarantor_level(guarantor)
+        else:
+            if used < account.low:
+                self._line_level(account)
+            for guarantor, share in account.backers:
+                backed = guarantor.used_bp = guarantor.used_bp + share * delta
+                if backed < guarantor.low:
+                    self._guarantor_level(guarantor)
+
+    def _line_level(self, account: Account) -> None:
+        """Move the line to the level of its usage; note an alert if the level changed."""
+        if account.set_level(account.used):
             self.alerts.emit(
                 LimitScope.CREDIT_LINE,
                 account.participant,
                 account.currency,
-                used,
+                account.used,
                 account.limit,
                 account.level,
             )
-        for guarantor, share in account.backers:
-            backed = guarantor.used_bp = guarantor.used_bp + share * delta
-            if (backed < guarantor.low or backed >= guarantor.high) and guarantor.set_level(backed):
-                self.alerts.emit(
-                    LimitScope.GUARANTOR,
-                    guarantor.guarantor,
-                    guarantor.currency,
-                    guarantor.used,
-                    guarantor.capacity,
-                    guarantor.level,
-                )
+
+    def _guarantor_level(self, guarantor: Guarantor) -> None:
+        """Move the guarantor to the level of its usage; note an alert if the level changed."""
+        if guarantor.set_level(guarantor.used_bp):
+            self.alerts.emit(
+                LimitScope.GUARANTOR,
+                guarantor.guarantor,
+                guarantor.currency,
+                guarantor.used,
+                guarantor.capacity,
+                guarantor.level,
+            )
 
     def _convert(self, pos: Position, delta: int) -> int:
         """The long path: count the asset caps, return the change in line currency."""
@@ -269,23 +287,12 @@ class Ledger:
             account.warn_at, account.full_at = thresholds(account.limit, bp)
             for pos in account.positions.values():
                 pos.plain = pos.terms.currency == account.currency and not pos.terms.limited
-            if account.set_level(account.used):
-                self.alerts.emit(
-                    LimitScope.CREDIT_LINE,
-                    participant,
-                    account.currency,
-                    account.used,
-                    account.limit,
-                    account.level,
-                )
+            self._line_level(account)
         for name in sorted(self.guarantors):
             g = self.guarantors[name]
             g.used_bp = backed[name]
             g.warn_at, g.full_at = (t * FULL for t in thresholds(g.capacity, bp))
-            if g.set_level(g.used_bp):
-                self.alerts.emit(
-                    LimitScope.GUARANTOR, name, g.currency, g.used, g.capacity, g.level
-                )
+            self._guarantor_level(g)
         for pos, value in cny:
             pos.cny = value
         assets = self.assets

@@ -89,7 +89,8 @@ class RiskEngine:
 
     def check_order(self, cmd: NewOrder, book: Book, ts: int) -> Reason:
         account = self.accounts[cmd.participant]
-        terms = self.terms.get(cmd.instrument) or self.terms_of(book)
+        pos = account.positions.get(cmd.instrument)
+        terms = self.terms_of(book) if pos is None else pos.terms
         limits = account.limits
         qty = cmd.qty
         if qty > limits.max_qty:
@@ -117,7 +118,6 @@ class RiskEngine:
             stop = cmd.stop_price
             if stop and abs(stop - reference) * 10_000 > band:
                 return Reason.PRICE_COLLAR
-        pos = account.positions.get(terms.instrument_id)
         if terms.cash:
             if buy:
                 unit, fee_bp = (price or book.band_high), self.fee_bp
@@ -239,7 +239,7 @@ class RiskEngine:
         level changes (the most common, ignored) skipped first, accepts, dones and cash fills
         handled inline (no per-event method call), usage charged only when it changes."""
         orders = self.orders
-        charge = self.ledger.charge
+        ledger = self.ledger
         for event in events:
             kind = type(event)
             if kind is BookLevelChanged:
@@ -259,7 +259,7 @@ class RiskEngine:
                 need = record.need
                 if need:
                     pos.reserved += need
-                    charge(pos, need)
+                    ledger.charge(pos, need)
             elif kind is OrderDone:
                 record = orders.pop(event.order_id)
                 pos = record.pos
@@ -270,7 +270,7 @@ class RiskEngine:
                 need = record.need
                 if need:
                     pos.reserved -= need
-                    charge(pos, -need)
+                    ledger.charge(pos, -need)
             elif kind is Trade:
                 buy = orders[event.buy_order_id]
                 sell = orders[event.sell_order_id]
@@ -305,7 +305,7 @@ class RiskEngine:
                 if old_net > 0:
                     need -= old_net
                 if need:
-                    charge(pos, need)
+                    ledger.charge(pos, need)
                 pos = sell.pos
                 leaves = event.sell_leaves
                 pos.working_sell -= sell.leaves - leaves
@@ -318,7 +318,7 @@ class RiskEngine:
                 else:
                     pos.qty -= qty
                 if old_net > 0:
-                    charge(pos, (net if net > 0 else 0) - old_net)
+                    ledger.charge(pos, (net if net > 0 else 0) - old_net)
                 if terms.exclusive:
                     self._transfer_grant(event)
             elif kind is OrderAmended:
