@@ -32,6 +32,7 @@ from marketdata.feedstate import InstrumentFeed
 from marketdata.messages import (
     AuctionIndicative,
     Bars,
+    ChannelState,
     DailyStats,
     DepthUpdate,
     Heartbeat,
@@ -308,37 +309,36 @@ class MarketDataPublisher:
         iid = feed.instrument
         book = feed.book
         seqs = feed.seqs
-        send = self._send
+        out: list[tuple[int, ChannelState]] = []  # (channel, message), sent together below
         if feed.status_dirty:
             feed.status_dirty = False
             seqs[H] += 1
             feed.status = InstrumentStatus(seqs[H], iid, int(book.phase), book.reference_price,
                                            book.band_low, book.band_high, feed.phase_end_ts, ts)
-            send(feed, H, feed.status, ts)
+            out.append((H, feed.status))
         if feed.auction_dirty:
             feed.auction_dirty = False
             seqs[A] += 1
             a = feed.auction
             feed.auction = AuctionIndicative(seqs[A], iid, a.price, a.volume, a.surplus_side,
                                              a.surplus, a.reference, a.ts)
-            send(feed, A, feed.auction, ts)
+            out.append((A, feed.auction))
         if feed.trades:
             seqs[T] += 1
-            send(feed, T, Trades(seqs[T], iid, feed.trades), ts)
-            feed.trades = []
             seqs[S] += 1
             st = feed.stats
-            send(feed, S, DailyStats(seqs[S], iid, st.day, st.open, st.high, st.low, st.last,
-                                     st.vwap, st.volume, st.turnover, st.trades, ts), ts)
+            out.append((T, Trades(seqs[T], iid, feed.trades)))
+            out.append((S, DailyStats(seqs[S], iid, st.day, st.open, st.high, st.low, st.last,
+                                      st.vwap, st.volume, st.turnover, st.trades, ts)))
+            feed.trades = []
         if feed.full_depth or feed.depth_dirty[BUY] or feed.depth_dirty[SELL]:
             changes = self._depth_changes(feed)
             if changes:
                 seqs[D] += 1
-                send(feed, D, DepthUpdate(seqs[D], iid, changes, ts), ts)
+                out.append((D, DepthUpdate(seqs[D], iid, changes, ts)))
         if feed.queues:
             seqs[L3] += 1
-            send(feed, L3, OrderLevels(seqs[L3], iid, snapshot.queues(book, feed.queues), ts),
-                 ts)
+            out.append((L3, OrderLevels(seqs[L3], iid, snapshot.queues(book, feed.queues), ts)))
             feed.queues = set()
         if feed.quote_dirty:
             feed.quote_dirty = False
@@ -351,11 +351,12 @@ class MarketDataPublisher:
                     or ask_qty != q.ask_qty):
                 seqs[Q] += 1
                 feed.quote = Quote(seqs[Q], iid, bid_px, bid_qty, ask_px, ask_qty, ts)
-                send(feed, Q, feed.quote, ts)
+                out.append((Q, feed.quote))
         if feed.closed_bars:
             seqs[B] += 1
-            send(feed, B, Bars(seqs[B], iid, feed.closed_bars), ts)
+            out.append((B, Bars(seqs[B], iid, feed.closed_bars)))
             feed.closed_bars = []
+        self._send(feed, out, ts)
 
     def _depth_changes(self, feed: InstrumentFeed) -> list[tuple[int, int, int, int]]:
         """Levels of the published window that this batch changed, deletions as qty 0."""
@@ -400,13 +401,19 @@ class MarketDataPublisher:
         full_depth.clear()
         return changes
 
-    def _send(self, feed: InstrumentFeed, channel: int, msg, ts: int) -> None:
-        """Encode straight after the topic in the channel's reused buffer (the send copies)."""
-        frame = feed.frames[channel]
-        _encode_into(msg, frame, feed.topic_len)
-        self._send_frame(frame, zmq.DONTWAIT)
-        feed.sent_ns[channel] = ts
-        self.frames_sent += 1
+    def _send(self, feed: InstrumentFeed, out: list[tuple[int, ChannelState]], ts: int) -> None:
+        """Encode each message straight after its topic in the channel's reused buffer and
+        send it (the send copies); one call per batch, not per frame."""
+        frames = feed.frames
+        sent_ns = feed.sent_ns
+        offset = feed.topic_len
+        send = self._send_frame
+        for channel, msg in out:
+            frame = frames[channel]
+            _encode_into(msg, frame, offset)
+            send(frame, zmq.DONTWAIT)
+            sent_ns[channel] = ts
+        self.frames_sent += len(out)
 
 
 def _discard(frame: bytearray, flags: int) -> None:
