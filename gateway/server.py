@@ -113,8 +113,9 @@ class Server:
         if self._recovered or self.store is None:
             self._recovered = True
             return 0
-        self._recovered = True
-        return self.store.start(self.core, self.gateway, self.sinks)
+        replayed = self.store.start(self.core, self.gateway, self.sinks)
+        self._recovered = True  # only now may a clean stop snapshot the state
+        return replayed
 
     def stop(self) -> None:
         """Ask the loop to finish its turn and return (safe from any thread or a signal)."""
