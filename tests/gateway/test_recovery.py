@@ -167,3 +167,42 @@ def test_clean_stop_then_restart_replays_nothing(config):
     assert again.gateway.seq == d.gateway.seq
     assert again.server.core.fingerprint() == d.server.core.fingerprint()
     again.stop()
+
+
+class _BrokenSink:
+    """A durable sink that cannot resume: recovery fails part way."""
+
+    state_key = "broken"
+
+    def sockets(self) -> list:
+        return []
+
+    def close(self) -> None:
+        return None
+
+    def capture(self) -> object:
+        return None
+
+    def resume(self, state, epoch: int) -> None:
+        raise RuntimeError("cannot resume")
+
+    def replay(self, events, ts: int) -> None:
+        return None
+
+
+def test_recovery_when_it_fails_then_close_writes_no_snapshot(config):
+    d = Driver(config)
+    trade_a_little(d)
+    d.crash()
+    snapshots = snapshot_files(d.store.snapshot_dir)
+    server = Server(config)
+    server.add_sink(_BrokenSink())
+
+    with pytest.raises(RuntimeError):
+        server.recover()
+    server.close()
+
+    assert snapshot_files(d.store.snapshot_dir) == snapshots
+    again = Driver(config)  # the journal still recovers, to the state before the crash
+    assert again.server.core.fingerprint() == d.server.core.fingerprint()
+    again.stop()
