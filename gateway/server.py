@@ -143,7 +143,7 @@ class Server:
             self.recover()
             orders = self._router(config.order_endpoint, ORDERS)
             admin = self._router(config.admin_endpoint, ADMIN)
-        except (zmq.ZMQError, OSError, ValueError) as error:
+        except Exception as error:  # recovery or binding failed: say so, never hang callers
             self.error = error
             self.ready.set()
             self.close()

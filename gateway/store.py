@@ -84,13 +84,13 @@ class Store:
             for sink in self.sinks:
                 sink.resume(None, created_ns)
         else:
+            # Numbering continues from the snapshot's state, or from the genesis when the whole
+            # journal is replayed; otherwise (no state, or a journal older than its batch
+            # marks) a sink cannot continue and starts a new epoch.
+            created_ns = recovery.genesis.created_ns
+            epoch = created_ns if created_ns and not recovery.snapshot else time.time_ns()
             for sink in self.sinks:
-                state = recovery.sink_states.get(sink.state_key)
-                # Numbering continues from the snapshot's state, or from the genesis when the
-                # whole journal is replayed; otherwise (no state, or a journal older than its
-                # batch marks) the sink cannot continue and starts a new epoch.
-                continues = not recovery.snapshot and recovery.genesis.created_ns
-                sink.resume(state, recovery.genesis.created_ns if continues else time.time_ns())
+                sink.resume(recovery.sink_states.get(sink.state_key), epoch)
             replayed = recovery.replay_into(gateway, self.sinks)
             gateway.exec_id = max(gateway.exec_id, time.time_ns())
             log.info(

@@ -204,8 +204,7 @@ class MarketDataPublisher:
             return
         self.epoch = state["epoch"]
         self.feeds = state["feeds"]
-        ends = [end for feed in self.feeds.values() if (end := feed.next_bar_close()) >= 0]
-        self._next_close = min(ends, default=-1)
+        self._next_close = self._earliest_bar_close()
 
     def replay(self, events: list[Event], ts: int) -> None:
         """A journaled batch, numbered and remembered as live, with nothing sent."""
@@ -290,7 +289,6 @@ class MarketDataPublisher:
 
     def _close_bars(self, now_ns: int, touched: dict[str, InstrumentFeed]) -> None:
         """Close every bar ending at or before ``now_ns``; find the next end."""
-        next_close = -1
         for iid, feed in self.feeds.items():
             for builder in feed.bar_builders:
                 closed = builder.close_due(now_ns)
@@ -298,10 +296,12 @@ class MarketDataPublisher:
                     feed.closed_bars.append(closed)
                     feed.recent_bars[closed.interval_s].append(closed)
                     touched.setdefault(iid, feed)
-            end = feed.next_bar_close()
-            if end >= 0 and (next_close < 0 or end < next_close):
-                next_close = end
-        self._next_close = next_close
+        self._next_close = self._earliest_bar_close()
+
+    def _earliest_bar_close(self) -> int:
+        """The earliest end of an open bar of any instrument, or -1 when none is open."""
+        ends = [end for feed in self.feeds.values() if (end := feed.next_bar_close()) >= 0]
+        return min(ends, default=-1)
 
     # -- flush: one frame per changed topic -----------------------------------------------
 
