@@ -60,7 +60,7 @@ def verify(data_dir: Path, public_key: bytes | None = None) -> AuditReport:
     try:
         for frame in read_frames(data_dir / "journal"):
             index = frame.index
-            body = bytes(frame.body)
+            body = frame.body
             if frame.prev != link:
                 return _fail(report, max(index - 1, 0), "hash chain broken: the record (or "
                              "the link stored after it) was altered")
