@@ -9,7 +9,10 @@ Prints one JSON line:
   taken before ``core.apply`` to the subscriber's receipt of the first frame it caused
   (both ``CLOCK_MONOTONIC``), orders paced at ``--pace-us``;
 - ``stalled_ratio``: the server's command rate with 50 subscribers that stopped reading,
-  divided by its rate with none, runs alternated in this process (median of each).
+  divided by its rate with none, runs alternated in this process (median of each);
+- ``server_cpu_us_per_cmd`` and ``stalled_cpu_ratio``: the same runs by the server loop's own
+  CPU time (its thread's), which other processes on the machine do not move: what a command
+  costs the loop itself, apart from the time it waited for a core.
 
     .venv/bin/python benchmarks/feed.py [--n 60000] [--repeats 3]
 
@@ -138,13 +141,16 @@ def serve(ctx: zmq.Context, commands: list, endpoint: str, hwm: int, child=None,
         on_events(apply(cmd, seq, ns()))
     armed = pub.frames_sent
     start = time.perf_counter()
+    cpu_start = time.thread_time()
     for seq, cmd in enumerate(commands[warmup:], warmup + 1):
         on_events(apply(cmd, seq, ns()))
     elapsed = time.perf_counter() - start
+    cpu = time.thread_time() - cpu_start
     commands = commands[warmup:]
     frames = pub.frames_sent - armed
     result = {
         "cmds_per_s": len(commands) / elapsed,
+        "cpu_us_per_cmd": cpu / len(commands) * 1e6,
         "frames": frames,
         "frames_per_s": frames / elapsed,
         "fingerprint": core.fingerprint(),
@@ -229,7 +235,7 @@ def main() -> None:
     fingerprints: dict[int, set[str]] = {}  # stream length -> fingerprints of its replays
     out: dict = {"commands": args.n, "hwm": args.hwm}
     with zmq.Context() as ctx:
-        rates, delivered, lost = {}, {}, {}
+        rates, delivered, lost, cpu = {}, {}, {}, {}
         for n in () if args.only_ratio else (1, 10, 50):
             endpoint = free_endpoint(ctx)
             proc, conn = start_subscribers(endpoint, n, LOSSLESS_HWM)
@@ -238,6 +244,7 @@ def main() -> None:
             fingerprints.setdefault(len(commands), set()).add(run["fingerprint"])
             rates[n], delivered[n], lost[n] = run["frames_per_s"], run["delivered_per_s"], \
                 run["lost"]
+            cpu[n] = run["cpu_us_per_cmd"]
             if n == 1 and run["counts"] != [run["frames"]]:
                 raise SystemExit(f"one subscriber got {run['counts']} of {run['frames']} frames")
         out["msgs_per_s"] = {n: round(r) for n, r in rates.items()}
@@ -257,23 +264,29 @@ def main() -> None:
         # The runs without subscribers bind any free port: a port reserved in advance could
         # be taken meanwhile by a stalled subscriber's reconnect (EADDRINUSE).
         stalled_endpoint, none_endpoint = free_endpoint(ctx), "tcp://127.0.0.1:*"
-        none_rates, stalled_rates = [], []
+        none_rates, stalled_rates, none_cpu, stalled_cpu = [], [], [], []
         stalled_stream = mixed(args.warmup + args.n)
         for _ in range(args.repeats):
             run = serve(ctx, stalled_stream, none_endpoint, args.hwm, warmup=args.warmup)
             none_rates.append(run["cmds_per_s"])
+            none_cpu.append(run["cpu_us_per_cmd"])
             fingerprints.setdefault(len(stalled_stream), set()).add(run["fingerprint"])
             proc, conn = start_subscribers(stalled_endpoint, 50, args.hwm)
             run = serve(ctx, stalled_stream, stalled_endpoint, args.hwm, conn, count=False,
                         warmup=args.warmup)
             proc.join(10)
             stalled_rates.append(run["cmds_per_s"])
+            stalled_cpu.append(run["cpu_us_per_cmd"])
             fingerprints.setdefault(len(stalled_stream), set()).add(run["fingerprint"])
         out["server_cmds_per_s_none"] = round(statistics.median(none_rates))
         out["server_cmds_per_s_50_stalled"] = round(statistics.median(stalled_rates))
         out["stalled_ratio"] = round(
             statistics.median(stalled_rates) / statistics.median(none_rates), 3
         )
+        cpu["none"] = statistics.median(none_cpu)
+        cpu["50_stalled"] = statistics.median(stalled_cpu)
+        out["server_cpu_us_per_cmd"] = {n: round(us, 2) for n, us in cpu.items()}
+        out["stalled_cpu_ratio"] = round(cpu["none"] / cpu["50_stalled"], 3)
     if any(len(prints) != 1 for prints in fingerprints.values()):
         raise SystemExit(f"replays diverged: {fingerprints}")
     print(json.dumps(out))
