@@ -9,7 +9,10 @@ Prints one JSON line:
   taken before ``core.apply`` to the subscriber's receipt of the first frame it caused
   (both ``CLOCK_MONOTONIC``), orders paced at ``--pace-us``;
 - ``stalled_ratio``: the server's command rate with 50 subscribers that stopped reading,
-  divided by its rate with none, runs alternated in this process (median of each).
+  divided by its rate with none, runs alternated in this process (median of each);
+- ``server_cpu_us_per_cmd`` and ``stalled_cpu_ratio``: the same runs by the server loop's own
+  CPU time (its thread's), which other processes on the machine do not move: what a command
+  costs the loop itself, apart from the time it waited for a core.
 
     .venv/bin/python benchmarks/feed.py [--n 60000] [--repeats 3]
 
@@ -46,23 +49,26 @@ HEARTBEAT_TAG = Heartbeat.__struct_config__.tag
 # -- subscriber process -----------------------------------------------------------------------
 
 
-def subscribers(endpoint: str, n: int, hwm: int, conn) -> None:
-    """``n`` SUB sockets on ``endpoint``; obeys ``arm``, ``count``, ``latency``, ``stop``."""
+def subscribers(n: int, hwm: int, conn) -> None:
+    """``n`` SUB sockets; obeys ``arm`` (with the endpoint), ``count``, ``latency``, ``stop``.
+
+    They connect only when armed, to the port the publisher has bound by then: a port
+    reserved in advance could be taken meanwhile by any process's outgoing connection.
+    """
     ctx = zmq.Context()
     socks = []
-    for _ in range(n):
-        sock = ctx.socket(zmq.SUB)
-        sock.rcvhwm = hwm
-        sock.linger = 0
-        sock.subscribe(b"")
-        sock.connect(endpoint)
-        socks.append(sock)
     poller = zmq.Poller()
-    for sock in socks:
-        poller.register(sock, zmq.POLLIN)
     while True:
         cmd, arg = conn.recv()
-        if cmd == "arm":  # discard what is queued; ready once every socket sees a new frame
+        if cmd == "arm":  # connect; ready once every socket sees a frame
+            for _ in range(n):
+                sock = ctx.socket(zmq.SUB)
+                sock.rcvhwm = hwm
+                sock.linger = 0
+                sock.subscribe(b"")
+                sock.connect(arg)
+                socks.append(sock)
+                poller.register(sock, zmq.POLLIN)
             fresh = set()
             while len(fresh) < n:
                 for sock, _ in poller.poll(100):
@@ -121,8 +127,8 @@ def _latency(sock: zmq.Socket, commands: int) -> list[int]:
 # -- server side ------------------------------------------------------------------------------
 
 
-def serve(ctx: zmq.Context, commands: list, endpoint: str, hwm: int, child=None,
-          count: bool = True, warmup: int = 0) -> dict:
+def serve(ctx: zmq.Context, commands: list, hwm: int, child=None, count: bool = True,
+          warmup: int = 0) -> dict:
     """One replay through a fresh core and publisher, one command per batch.
 
     ``child`` (a subscriber process) is armed before timing: its sockets are connected and
@@ -130,7 +136,7 @@ def serve(ctx: zmq.Context, commands: list, endpoint: str, hwm: int, child=None,
     and the first ``warmup`` commands (untimed) fill its queues: it has stopped reading.
     """
     core = Core([bench_instrument()])
-    pub, _ = _publisher(ctx, core, endpoint, hwm, child)
+    pub, _ = _publisher(ctx, core, hwm, child)
     apply = core.apply
     on_events = pub.on_events
     ns = time.perf_counter_ns
@@ -138,13 +144,16 @@ def serve(ctx: zmq.Context, commands: list, endpoint: str, hwm: int, child=None,
         on_events(apply(cmd, seq, ns()))
     armed = pub.frames_sent
     start = time.perf_counter()
+    cpu_start = time.thread_time()
     for seq, cmd in enumerate(commands[warmup:], warmup + 1):
         on_events(apply(cmd, seq, ns()))
     elapsed = time.perf_counter() - start
+    cpu = time.thread_time() - cpu_start
     commands = commands[warmup:]
     frames = pub.frames_sent - armed
     result = {
         "cmds_per_s": len(commands) / elapsed,
+        "cpu_us_per_cmd": cpu / len(commands) * 1e6,
         "frames": frames,
         "frames_per_s": frames / elapsed,
         "fingerprint": core.fingerprint(),
@@ -162,10 +171,10 @@ def serve(ctx: zmq.Context, commands: list, endpoint: str, hwm: int, child=None,
     return result
 
 
-def paced_latency(ctx: zmq.Context, commands: list, endpoint: str, child, pace_ns: int):
+def paced_latency(ctx: zmq.Context, commands: list, child, pace_ns: int):
     """Order-to-tick latencies (ns, sorted) of commands sent one every ``pace_ns``."""
     core = Core([bench_instrument()])
-    pub, _ = _publisher(ctx, core, endpoint, LOSSLESS_HWM, child)
+    pub, _ = _publisher(ctx, core, LOSSLESS_HWM, child)
     child.send(("latency", len(commands)))
     ns = time.perf_counter_ns
     for seq, cmd in enumerate(commands, 1):
@@ -178,30 +187,22 @@ def paced_latency(ctx: zmq.Context, commands: list, endpoint: str, child, pace_n
     return sorted(latencies)
 
 
-def _publisher(ctx: zmq.Context, core: Core, endpoint: str, hwm: int, child):
-    """A publisher on ``endpoint`` and the frames it sent (heartbeats) until the subscriber
-    process was armed."""
-    pub = MarketDataPublisher(ctx, core, endpoint, "tcp://127.0.0.1:*", hwm=hwm,
+def _publisher(ctx: zmq.Context, core: Core, hwm: int, child):
+    """A publisher on a free local port and the frames it sent (heartbeats) until the
+    subscriber process was armed."""
+    pub = MarketDataPublisher(ctx, core, "tcp://127.0.0.1:*", "tcp://127.0.0.1:*", hwm=hwm,
                               heartbeat_ns=HEARTBEAT_NS, epoch=1)
     if child is not None:
-        child.send(("arm", None))
+        child.send(("arm", pub.pub.last_endpoint.decode()))
         while not child.poll(0.001):
             pub.on_idle(time.perf_counter_ns())
         child.recv()
     return pub, pub.frames_sent
 
 
-def free_endpoint(ctx: zmq.Context) -> str:
-    sock = ctx.socket(zmq.PUB)
-    sock.bind("tcp://127.0.0.1:*")
-    endpoint = sock.last_endpoint.decode()
-    sock.close(linger=0)
-    return endpoint
-
-
-def start_subscribers(endpoint: str, n: int, hwm: int):
+def start_subscribers(n: int, hwm: int):
     parent, child = mp.Pipe()
-    proc = mp.get_context("spawn").Process(target=subscribers, args=(endpoint, n, hwm, child),
+    proc = mp.get_context("spawn").Process(target=subscribers, args=(n, hwm, child),
                                           daemon=True)
     proc.start()
     return proc, parent
@@ -229,51 +230,52 @@ def main() -> None:
     fingerprints: dict[int, set[str]] = {}  # stream length -> fingerprints of its replays
     out: dict = {"commands": args.n, "hwm": args.hwm}
     with zmq.Context() as ctx:
-        rates, delivered, lost = {}, {}, {}
+        rates, delivered, lost, cpu = {}, {}, {}, {}
         for n in () if args.only_ratio else (1, 10, 50):
-            endpoint = free_endpoint(ctx)
-            proc, conn = start_subscribers(endpoint, n, LOSSLESS_HWM)
-            run = serve(ctx, commands, endpoint, LOSSLESS_HWM, conn)
+            proc, conn = start_subscribers(n, LOSSLESS_HWM)
+            run = serve(ctx, commands, LOSSLESS_HWM, conn)
             stop(proc, conn)
             fingerprints.setdefault(len(commands), set()).add(run["fingerprint"])
             rates[n], delivered[n], lost[n] = run["frames_per_s"], run["delivered_per_s"], \
                 run["lost"]
+            cpu[n] = run["cpu_us_per_cmd"]
             if n == 1 and run["counts"] != [run["frames"]]:
                 raise SystemExit(f"one subscriber got {run['counts']} of {run['frames']} frames")
         out["msgs_per_s"] = {n: round(r) for n, r in rates.items()}
         out["delivered_per_s"] = {n: round(r) for n, r in delivered.items()}
         out["lost"] = {n: round(r, 3) for n, r in lost.items()}
 
-        endpoint = free_endpoint(ctx)
-        proc, conn = start_subscribers(endpoint, 1, LOSSLESS_HWM)
+        proc, conn = start_subscribers(1, LOSSLESS_HWM)
         latencies = [0] if args.only_ratio else paced_latency(
-            ctx, mixed(args.latency_n, seed=3), endpoint, conn, args.pace_us * 1000
+            ctx, mixed(args.latency_n, seed=3), conn, args.pace_us * 1000
         )
         stop(proc, conn)
         out["tick_p50_us"] = round(latencies[len(latencies) // 2] / 1000, 1)
         out["tick_p99_us"] = round(latencies[int(len(latencies) * 0.99)] / 1000, 1)
         out["tick_samples"] = len(latencies)
 
-        # The runs without subscribers bind any free port: a port reserved in advance could
-        # be taken meanwhile by a stalled subscriber's reconnect (EADDRINUSE).
-        stalled_endpoint, none_endpoint = free_endpoint(ctx), "tcp://127.0.0.1:*"
-        none_rates, stalled_rates = [], []
+        none_rates, stalled_rates, none_cpu, stalled_cpu = [], [], [], []
         stalled_stream = mixed(args.warmup + args.n)
         for _ in range(args.repeats):
-            run = serve(ctx, stalled_stream, none_endpoint, args.hwm, warmup=args.warmup)
+            run = serve(ctx, stalled_stream, args.hwm, warmup=args.warmup)
             none_rates.append(run["cmds_per_s"])
+            none_cpu.append(run["cpu_us_per_cmd"])
             fingerprints.setdefault(len(stalled_stream), set()).add(run["fingerprint"])
-            proc, conn = start_subscribers(stalled_endpoint, 50, args.hwm)
-            run = serve(ctx, stalled_stream, stalled_endpoint, args.hwm, conn, count=False,
-                        warmup=args.warmup)
+            proc, conn = start_subscribers(50, args.hwm)
+            run = serve(ctx, stalled_stream, args.hwm, conn, count=False, warmup=args.warmup)
             proc.join(10)
             stalled_rates.append(run["cmds_per_s"])
+            stalled_cpu.append(run["cpu_us_per_cmd"])
             fingerprints.setdefault(len(stalled_stream), set()).add(run["fingerprint"])
         out["server_cmds_per_s_none"] = round(statistics.median(none_rates))
         out["server_cmds_per_s_50_stalled"] = round(statistics.median(stalled_rates))
         out["stalled_ratio"] = round(
             statistics.median(stalled_rates) / statistics.median(none_rates), 3
         )
+        cpu["none"] = statistics.median(none_cpu)
+        cpu["50_stalled"] = statistics.median(stalled_cpu)
+        out["server_cpu_us_per_cmd"] = {n: round(us, 2) for n, us in cpu.items()}
+        out["stalled_cpu_ratio"] = round(cpu["none"] / cpu["50_stalled"], 3)
     if any(len(prints) != 1 for prints in fingerprints.values()):
         raise SystemExit(f"replays diverged: {fingerprints}")
     print(json.dumps(out))
