@@ -5,7 +5,8 @@ to risk; instruction counts repeat to within about 2%. This runs the ``mixed`` s
 benchmarks/risk.py three times under ``valgrind --tool=callgrind`` (``PYTHONHASHSEED=0``):
 building the stream and both cores only, then also replaying it into the core without risk,
 then into the core with risk. The engine's cost is the second minus the first, risk's the third
-minus the second, each divided by the commands replayed.
+minus the second, each divided by the commands replayed. What was built before the replay is
+frozen out of the garbage collector, so its size does not leak into the replay's count.
 
     .venv/bin/python benchmarks/risk_instructions.py [--n 20000]
 
@@ -15,6 +16,7 @@ Needs valgrind on the PATH; under callgrind 20,000 commands take about a minute 
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import os
 import re
@@ -36,6 +38,8 @@ def workload(mode: str, n: int) -> None:
     """What one callgrind run executes: the stream and both cores, then at most one replay."""
     commands = mixed(n)
     cores = {False: make_core(False), True: make_core(True)}
+    gc.collect()
+    gc.freeze()  # what was built stays out of the collections the replay triggers
     if mode == "setup":
         return
     core, first = cores[mode == "on"]

@@ -149,17 +149,11 @@ class RiskEngine:
             if not unit:
                 return Reason.MARGIN_NOT_SET
             need = need_of(unit, fee_bp, qty)
-        if need:
-            if cross or terms.limited:
-                reason = self._credit_reason(account, terms, pos, need, ts)
-                if reason:
-                    return reason
-            else:  # the short path of _credit_reason, for the common case
-                if account.used + need > account.limit:
-                    return Reason.CREDIT_LIMIT
-                for guarantor, share in account.backers:
-                    if guarantor.used_bp + share * need > guarantor.capacity_bp:
-                        return Reason.GUARANTOR_LIMIT
+        # within the line's ceiling a plain order passes the credit and guarantor limits
+        if need and (cross or terms.limited or account.used + need > account.ceiling):
+            reason = self._credit_reason(account, terms, pos, need, ts)
+            if reason:
+                return reason
         if account.killed:
             return Reason.KILLED
         # the record the OrderAccepted that follows will file (it carries this price and qty);
@@ -216,11 +210,12 @@ class RiskEngine:
         """CREDIT_LIMIT, GUARANTOR_LIMIT or ASSET_CONCENTRATION for ``need`` more usage."""
         currency = terms.currency
         change = self.ledger.line_change(account, currency, need)
-        if account.used + change > account.limit:
-            return Reason.CREDIT_LIMIT
-        for guarantor, share in account.backers:
-            if guarantor.used_bp + share * change > guarantor.capacity_bp:
-                return Reason.GUARANTOR_LIMIT
+        if account.used + change > account.ceiling:  # else within the line and its guarantors
+            if account.used + change > account.limit:
+                return Reason.CREDIT_LIMIT
+            for guarantor, share in account.backers:
+                if guarantor.used_bp + share * change > guarantor.capacity_bp:
+                    return Reason.GUARANTOR_LIMIT
         limited = terms.limited
         if limited:
             if currency != BASE_CURRENCY:
