@@ -6,7 +6,9 @@ benchmarks/risk.py three times under ``valgrind --tool=callgrind`` (``PYTHONHASH
 building the stream and both cores only, then also replaying it into the core without risk,
 then into the core with risk. The engine's cost is the second minus the first, risk's the third
 minus the second, each divided by the commands replayed. What was built before the replay is
-frozen out of the garbage collector, so its size does not leak into the replay's count.
+frozen out of the garbage collector, so its size does not leak into the replay's count, and
+address randomisation is off (``setarch``): CPython's attribute cache is indexed by addresses,
+and with it on, identical runs differ by up to 1%. Repeated runs then agree within 0.1%.
 
     .venv/bin/python benchmarks/risk_instructions.py [--n 20000]
 
@@ -16,9 +18,11 @@ Needs valgrind on the PATH; under callgrind 20,000 commands take about a minute 
 from __future__ import annotations
 
 import argparse
+import compileall
 import gc
 import json
 import os
+import platform
 import re
 import subprocess
 import sys
@@ -30,6 +34,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from benchmarks.risk import TS, make_core
 from benchmarks.streams import mixed
 
+ROOT = Path(__file__).resolve().parent.parent
 MODES = ("setup", "off", "on")
 TOTALS = re.compile(r"^(?:summary|totals): (\d+)", re.MULTILINE)
 
@@ -54,6 +59,9 @@ def instructions(mode: str, n: int) -> int:
         out = Path(tmp) / "callgrind.out"
         subprocess.run(
             [
+                "setarch",
+                platform.machine(),
+                "--addr-no-randomize",
                 "valgrind",
                 "--tool=callgrind",
                 f"--callgrind-out-file={out}",
@@ -72,6 +80,8 @@ def instructions(mode: str, n: int) -> int:
 
 
 def measure(n: int) -> dict:
+    for package in ("benchmarks", "engine", "risk"):  # no run pays for compiling
+        compileall.compile_dir(ROOT / package, quiet=1)
     counts = {}
     for mode in MODES:
         counts[mode] = instructions(mode, n)

@@ -37,7 +37,7 @@ from risk.credit import Account, Ledger, Position
 from risk.fx import FxTable
 from risk.holdings import GrantRegistry, sell_reason
 from risk.invariants import check_engine
-from risk.limits import NO_LIMIT, collar_reason, position_reason
+from risk.limits import NO_LIMIT, position_reason
 from risk.messages import BASE_CURRENCY, GrantTransferred
 from risk.reservations import OrderRecord, Terms, need_of, terms_state, unit_of
 
@@ -109,21 +109,20 @@ class RiskEngine:
                 notional = self.fx.convert(notional, terms.currency, account.currency)
             if notional > limits.max_notional:
                 return Reason.MAX_NOTIONAL
-        collar = limits.collar_bp
-        if collar:
-            reference = book.reference_price
-            band = reference * collar
-            if price and abs(price - reference) * 10_000 > band:
+        if limits.collar_bp:  # Limits.collar_reason, inline for price and stop
+            if book.reference_price != limits.reference:
+                limits.centre(book.reference_price)
+            if price and not limits.collar_low <= price <= limits.collar_high:
                 return Reason.PRICE_COLLAR
             stop = cmd.stop_price
-            if stop and abs(stop - reference) * 10_000 > band:
+            if stop and not limits.collar_low <= stop <= limits.collar_high:
                 return Reason.PRICE_COLLAR
         if terms.cash:
             if buy:
                 unit, fee_bp = (price or book.band_high), self.fee_bp
                 need = qty * unit
                 if fee_bp:
-                    need += -(-need * fee_bp // 10_000)
+                    need += (need * fee_bp + 9_999) // 10_000
             else:
                 unit = fee_bp = need = 0
                 if pos is None:
@@ -181,7 +180,7 @@ class RiskEngine:
         if notional > limits.max_notional:
             return Reason.MAX_NOTIONAL
         collar = limits.collar_bp
-        if collar and price != order.price and collar_reason(collar, book.reference_price, price):
+        if collar and price != order.price and limits.collar_reason(book.reference_price, price):
             return Reason.PRICE_COLLAR
         leaves = cmd.qty - order.filled
         extra = leaves - record.leaves
@@ -280,16 +279,16 @@ class RiskEngine:
                 # it) and the proceeds less fee offset what the seller owes in the instrument
                 qty = event.qty
                 value = qty * event.price
-                fee = -(-value * self.fee_bp // 10_000)
+                fee_bp = self.fee_bp
+                fee = (value * fee_bp + 9_999) // 10_000 if fee_bp else 0
                 before = buy.need
-                leaves = event.buy_leaves
-                need = buy.unit * leaves
+                leaves = buy.leaves = event.buy_leaves
+                need = buy.unit * leaves  # need_of, inline
                 fee_bp = buy.fee_bp
-                if fee_bp:
-                    need += -(-need * fee_bp // 10_000)
+                if fee_bp and need:
+                    need += (need * fee_bp + 9_999) // 10_000
                 buy.need = need
-                pos.working_buy -= buy.leaves - leaves
-                buy.leaves = leaves
+                pos.working_buy -= qty  # a fill takes its quantity off the order's leaves
                 old_net = pos.net
                 net = pos.net = old_net + value + fee
                 pos.qty += qty
@@ -302,9 +301,8 @@ class RiskEngine:
                 if need:
                     ledger.charge(pos, need)
                 pos = sell.pos
-                leaves = event.sell_leaves
-                pos.working_sell -= sell.leaves - leaves
-                sell.leaves = leaves
+                sell.leaves = event.sell_leaves
+                pos.working_sell -= qty
                 old_net = pos.net
                 net = pos.net = old_net - value + fee
                 terms = pos.terms
