@@ -102,9 +102,10 @@ class RiskEngine:
                 return reason
         buy = cmd.side == BUY
         price = cmd.price
+        value = qty * (price or (book.band_high if buy else book.band_low))  # market: band edge
         if limits.max_notional != NO_LIMIT:
-            notional = qty * (price or (book.band_high if buy else book.band_low))
-            notional *= terms.multiplier
+            multiplier = terms.multiplier
+            notional = value if multiplier == 1 else value * multiplier
             if cross:
                 notional = self.fx.convert(notional, terms.currency, account.currency)
             if notional > limits.max_notional:
@@ -120,7 +121,7 @@ class RiskEngine:
         if terms.cash:
             if buy:
                 unit, fee_bp = (price or book.band_high), self.fee_bp
-                need = qty * unit
+                need = value
                 if fee_bp:
                     need += (need * fee_bp + 9_999) // 10_000
             else:
@@ -256,11 +257,14 @@ class RiskEngine:
                     ledger.charge(pos, need)
             elif kind is OrderDone:
                 record = orders.pop(event.order_id)
+                leaves = record.leaves
+                if not leaves:  # filled: its fills released everything
+                    continue
                 pos = record.pos
                 if record.buy:
-                    pos.working_buy -= record.leaves
+                    pos.working_buy -= leaves
                 else:
-                    pos.working_sell -= record.leaves
+                    pos.working_sell -= leaves
                 need = record.need
                 if need:
                     pos.reserved -= need
