@@ -74,7 +74,8 @@ def instructions(mode: str, n: int) -> int:
             ],
             check=True,
             capture_output=True,
-            env={**os.environ, "PYTHONHASHSEED": "0"},
+            # no hash seed, and no idle BLAS threads (numpy is imported) spinning into the count
+            env={**os.environ, "PYTHONHASHSEED": "0", "OPENBLAS_NUM_THREADS": "1"},
         )
         return int(TOTALS.search(out.read_text()).group(1))
 
