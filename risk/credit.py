@@ -21,7 +21,8 @@ when the line leaves its *guards*, a range of its own usage inside which none of
 guarantors can reach a band edge or its capacity whatever the other lines do within theirs
 (each guarantor shares its room to the nearest edge among its lines). So a change inside the
 guards touches the line alone, and ``used_bp`` (the settled part plus the lines' unfolded
-moves) is exact whenever it is read.
+moves) is exact whenever it is read. Settling costs O(lines of the guarantor); far from every
+edge it never happens, near one the rooms shrink and it happens on most of those lines' changes.
 """
 
 from __future__ import annotations
