@@ -263,12 +263,16 @@ class Ledger:
             self._crossed(account)
 
     def _crossed(self, account: Account) -> None:
-        """The line left its guards: settle its guarantors, move whatever changed level (the
-        line first, then its guarantors in order), and share out their rooms again."""
+        """The line left its guards: move whatever changed level (the line first, then its
+        guarantors in order); a guarantor whose share of room the line left is settled and
+        shares its room out again (the others cannot have moved a level)."""
         used = account.used
         if not account.low <= used < account.high:
             self._line_level(account)
         for guarantor, _ in account.backers:
+            low, high = account.bounds[guarantor.guarantor]
+            if low <= used <= high:
+                continue
             used_bp = guarantor.settle()
             if not guarantor.low <= used_bp < guarantor.high:
                 self._guarantor_level(guarantor)
