@@ -23,6 +23,9 @@ guarantors can reach a band edge or its capacity whatever the other lines do wit
 guards touches the line alone, and ``used_bp`` (the settled part plus the lines' unfolded
 moves) is exact whenever it is read. Settling costs O(lines of the guarantor); far from every
 edge it never happens, near one the rooms shrink and it happens on most of those lines' changes.
+A guarantor past its capacity (where it may stay for long) is carried eagerly instead: each of
+its lines is pinned where it is, so its every change is folded at once, at the cost of that
+line's own guarantors only.
 """
 
 from __future__ import annotations
@@ -44,6 +47,7 @@ class Guarantor(Watched):
         "capacity",
         "capacity_bp",
         "currency",
+        "eager",
         "guarantor",
         "kind",
         "lines",
@@ -62,10 +66,14 @@ class Guarantor(Watched):
         """``used_bp`` less the lines' moves not folded in yet."""
         self.lines: dict[str, tuple[Account, int]] = {}
         """The lines it backs: participant -> (account, share_bp), in the order set."""
+        self.eager = False
+        """Past capacity: its lines are pinned, every move folded at once (none unfolded)."""
 
     @property
     def used_bp(self) -> int:
         """Sum of share_bp x line usage over the lines it backs (exact)."""
+        if self.eager:
+            return self.settled_bp
         return self.settled_bp + sum(
             share * (account.used - account.base) for account, share in self.lines.values()
         )
@@ -82,11 +90,7 @@ class Guarantor(Watched):
         """Fold the moves of every line it backs into all of their guarantors; return its
         usage, now settled."""
         for account, _ in self.lines.values():
-            moved = account.used - account.base
-            if moved:
-                account.base = account.used
-                for guarantor, share in account.backers:
-                    guarantor.settled_bp += share * moved
+            account.fold()
         return self.settled_bp
 
     def state(self) -> tuple:
@@ -147,6 +151,19 @@ class Account(Watched):
         """The guards: a change leaving ``used`` in [lower, upper) moves no level anywhere."""
         self.ceiling = 0
         """Usage an order may take the line to without a credit or guarantor limit (0..limit)."""
+
+    def fold(self) -> None:
+        """Fold the line's moves since it was last folded into all of its guarantors."""
+        moved = self.used - self.base
+        if moved:
+            self.base = self.used
+            for guarantor, share in self.backers:
+                guarantor.settled_bp += share * moved
+
+    def pin(self, guarantor: str) -> None:
+        """Allow the line no move unsettled as far as ``guarantor`` is concerned."""
+        self.bounds[guarantor] = (self.used, LOWEST)
+        self.guard()
 
     def guard(self) -> None:
         """Recompute the guards from the line's band, limit and guarantors' bounds."""
@@ -273,25 +290,39 @@ class Ledger:
             low, high = account.bounds[guarantor.guarantor]
             if low <= used <= high:
                 continue
-            used_bp = guarantor.settle()
+            if guarantor.eager:  # its other lines are folded already
+                account.fold()
+                used_bp = guarantor.settled_bp
+            else:
+                used_bp = guarantor.settle()
             if not guarantor.low <= used_bp < guarantor.high:
                 self._guarantor_level(guarantor)
-            self._allocate(guarantor)
+            self._allocate(guarantor, account)
 
-    def _allocate(self, guarantor: Guarantor) -> None:
+    def _allocate(self, guarantor: Guarantor, moved: Account | None = None) -> None:
         """Share a settled guarantor's room among its lines, in line usage: each line may
         fall by its part of the way to the band's lower edge and rise by its part of the way
-        to the nearer of the upper edge and the capacity."""
+        to the nearer of the upper edge and the capacity. Past capacity, pin the lines
+        instead (only ``moved`` if they are pinned already): no line may rise, nor pass an
+        order, without the exact check."""
         used_bp = guarantor.settled_bp
-        down = used_bp - guarantor.low
         up = min(guarantor.high - 1, guarantor.capacity_bp) - used_bp
-        n = len(guarantor.lines)
         name = guarantor.guarantor
+        if up < 0:
+            if guarantor.eager and moved is not None:
+                moved.pin(name)
+                return
+            guarantor.eager = True
+            for account, _ in guarantor.lines.values():
+                account.pin(name)
+            return
+        guarantor.eager = False
+        down = used_bp - guarantor.low
+        n = len(guarantor.lines)
         for account, share in guarantor.lines.values():
             part = n * share
             used = account.used
-            # past capacity no line may rise, nor pass an order, without the exact check
-            account.bounds[name] = (used - down // part, used + up // part if up >= 0 else LOWEST)
+            account.bounds[name] = (used - down // part, used + up // part)
             account.guard()
 
     def _line_level(self, account: Account) -> None:

@@ -102,6 +102,8 @@ def _check_guards(risk: RiskEngine, error: type[Exception]) -> None:
         used_bp = g.used_bp
         if g.level != _level(g, used_bp):
             raise error(f"guarantor {name}: level {g.level} does not match its usage")
+        if g.eager and any(a.used != a.base for a, _ in g.lines.values()):
+            raise error(f"guarantor {name}: carried eagerly with moves not folded in")
         low = high = g.settled_bp
         for account, share in g.lines.values():
             floor, top = account.bounds[name]

@@ -3,8 +3,9 @@
 The same random stream runs against two markets: one as built, and one whose lines are given
 no room at all, so every usage change settles the guarantors and checks every band edge, and
 every order takes the full credit check. Both must report the same events (rejects, alerts and
-all) and end in the same state. The lines share two guarantors with tight capacities, so
-guarantor alerts and GUARANTOR_LIMIT rejects happen.
+all) and end in the same state. The lines share two guarantors with tight capacities, moved
+now and then (below their usage too), so guarantor alerts, GUARANTOR_LIMIT rejects and
+guarantors past capacity happen.
 """
 
 from __future__ import annotations
@@ -13,16 +14,18 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from engine.codes import Reason
-from risk.credit import Guarantor
+from risk.credit import Account, Guarantor
 from risk.messages import Backer, GuarantorKind, SetCreditLine, SetGuarantor
 from tests.risk.test_reservations_property import _apply, ops
 from tests.risk.test_risk_engine_support import Market, market, reason
+
+INSURER = GuarantorKind.INSURER
 
 
 def _shared_guarantors(m: Market) -> Market:
     """A and B split between the bank and an insurer, C on the insurer alone."""
     setup = [
-        SetGuarantor("INSURER", "test insurer", GuarantorKind.INSURER, "CNY", 8_000),
+        SetGuarantor("INSURER", "insurer", INSURER, "CNY", 8_000),
         SetCreditLine("A", "CNY", 20_000, (Backer("BANK", 6_000), Backer("INSURER", 4_000))),
         SetCreditLine("B", "CNY", 20_000, (Backer("INSURER", 2_500), Backer("BANK", 7_500))),
         SetCreditLine("C", "CNY", 20_000, (Backer("INSURER"),)),
@@ -32,7 +35,7 @@ def _shared_guarantors(m: Market) -> Market:
     return m
 
 
-def _no_room(guarantor: Guarantor) -> None:
+def _no_room(guarantor: Guarantor, moved: Account | None = None) -> None:
     """Every line of the guarantor leaves its guards on any change and fails every ceiling."""
     for account, _ in guarantor.lines.values():
         account.bounds[guarantor.guarantor] = (account.used, account.used - 1)
@@ -61,7 +64,10 @@ def _market(no_room: bool) -> tuple[Market, list]:
 def test_guards_when_random_streams_then_same_events_as_settling_every_change(stream):
     (lazy, lazy_log), (eager, eager_log) = _market(False), _market(True)
     for roll, a, b in stream:
-        _apply(lazy, roll, a, b)
-        _apply(eager, roll, a, b)
+        for m in (lazy, eager):
+            if b % 16 == 0:
+                name, kind = ("BANK", GuarantorKind.BANK) if a % 2 else ("INSURER", INSURER)
+                m.apply(SetGuarantor(name, name.lower(), kind, "CNY", 1_000 + a % 14_000))
+            _apply(m, roll, a, b)
     assert lazy_log == eager_log
     assert lazy.core.fingerprint() == eager.core.fingerprint()
