@@ -158,7 +158,7 @@ class _Admin:
             return INVALID
         if guarantor is None:
             guarantor = ledger.guarantors[cmd.guarantor] = Guarantor(cmd.guarantor)
-        elif guarantor.participants and guarantor.currency != cmd.currency:
+        elif guarantor.lines and guarantor.currency != cmd.currency:
             return INVALID  # the lines it backs are in the old currency
         guarantor.name, guarantor.kind = cmd.name, cmd.kind
         guarantor.currency, guarantor.capacity = cmd.currency, cmd.capacity
@@ -186,12 +186,12 @@ class _Admin:
         if account.currency != cmd.currency and in_use:
             return INVALID  # usage is counted in the old currency until it is released
         for guarantor, _ in account.backers:
-            guarantor.participants.discard(cmd.participant)
+            del guarantor.lines[cmd.participant]
         account.currency = cmd.currency
         account.limit = cmd.limit
         account.backers = tuple((ledger.guarantors[b.guarantor], b.share_bp) for b in cmd.backers)
-        for guarantor, _ in account.backers:
-            guarantor.participants.add(cmd.participant)
+        for guarantor, share in account.backers:
+            guarantor.lines[cmd.participant] = (account, share)
         self.risk.refresh_kills()
         ledger.rebuild()
         return Reason.NONE

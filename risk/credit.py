@@ -15,12 +15,23 @@ in ten-thousandths of a minor unit (``used_bp``), so no rounding can drift; it i
 rounded up. All of these are kept incrementally (O(1) per change) and can be rebuilt from the
 positions, which is what an FX change does and what :meth:`Ledger.totals` recomputes for the
 invariant check.
+
+A guarantor's usage is carried lazily: a line's moves are folded into its guarantors only
+when the line leaves its *guards*, a range of its own usage inside which none of its
+guarantors can reach a band edge or its capacity whatever the other lines do within theirs
+(each guarantor shares its room to the nearest edge among its lines). So a change inside the
+guards touches the line alone, and ``used_bp`` (the settled part plus the lines' unfolded
+moves) is exact whenever it is read. Settling costs O(lines of the guarantor); far from every
+edge it never happens, near one the rooms shrink and it happens on most of those lines' changes.
+A guarantor past its capacity (where it may stay for long) is carried eagerly instead: each of
+its lines is pinned where it is, so its every change is folded at once, at the cost of that
+line's own guarantors only.
 """
 
 from __future__ import annotations
 
 from engine.instruments import InstrumentKind
-from risk.alerts import Alerts, Watched, thresholds
+from risk.alerts import HIGHEST, LOWEST, Alerts, Watched, thresholds
 from risk.fx import FxTable
 from risk.limits import AssetLimits, Limits
 from risk.messages import BASE_CURRENCY, GuarantorKind, LimitScope
@@ -36,11 +47,12 @@ class Guarantor(Watched):
         "capacity",
         "capacity_bp",
         "currency",
+        "eager",
         "guarantor",
         "kind",
+        "lines",
         "name",
-        "participants",
-        "used_bp",
+        "settled_bp",
     )
 
     def __init__(self, guarantor: str) -> None:
@@ -50,13 +62,36 @@ class Guarantor(Watched):
         self.kind = GuarantorKind.BANK
         self.currency = BASE_CURRENCY
         self.capacity = self.capacity_bp = 0
-        self.used_bp = 0
-        """Sum of share_bp x line usage over the lines it backs."""
-        self.participants: set[str] = set()
+        self.settled_bp = 0
+        """``used_bp`` less the lines' moves not folded in yet."""
+        self.lines: dict[str, tuple[Account, int]] = {}
+        """The lines it backs: participant -> (account, share_bp), in the order set."""
+        self.eager = False
+        """Past capacity: its lines are pinned, every move folded at once (none unfolded)."""
+
+    @property
+    def used_bp(self) -> int:
+        """Sum of share_bp x line usage over the lines it backs (exact)."""
+        if self.eager:
+            return self.settled_bp
+        return self.settled_bp + sum(
+            share * (account.used - account.base) for account, share in self.lines.values()
+        )
 
     @property
     def used(self) -> int:
         return -(-self.used_bp // FULL)
+
+    @property
+    def participants(self) -> list[str]:
+        return sorted(self.lines)
+
+    def settle(self) -> int:
+        """Fold the moves of every line it backs into all of their guarantors; return its
+        usage, now settled."""
+        for account, _ in self.lines.values():
+            account.fold()
+        return self.settled_bp
 
     def state(self) -> tuple:
         return (
@@ -67,7 +102,7 @@ class Guarantor(Watched):
             self.capacity,
             self.used_bp,
             self.level,
-            sorted(self.participants),
+            self.participants,
         )
 
 
@@ -76,6 +111,9 @@ class Account(Watched):
 
     __slots__ = (
         "backers",
+        "base",
+        "bounds",
+        "ceiling",
         "converted",
         "currency",
         "foreign",
@@ -83,8 +121,10 @@ class Account(Watched):
         "kinds",
         "limit",
         "limits",
+        "lower",
         "participant",
         "positions",
+        "upper",
         "used",
     )
 
@@ -103,6 +143,35 @@ class Account(Watched):
         self.kinds: frozenset[InstrumentKind] = frozenset()
         self.limits = Limits()
         self.killed = False
+        self.base = 0
+        """``used`` when last folded into the guarantors."""
+        self.bounds: dict[str, tuple[int, int]] = {}
+        """Per guarantor: the usage range [low, high] its share of the guarantor's room allows."""
+        self.lower, self.upper = LOWEST, 1
+        """The guards: a change leaving ``used`` in [lower, upper) moves no level anywhere."""
+        self.ceiling = 0
+        """Usage an order may take the line to without a credit or guarantor limit (0..limit)."""
+
+    def fold(self) -> None:
+        """Fold the line's moves since it was last folded into all of its guarantors."""
+        moved = self.used - self.base
+        if moved:
+            self.base = self.used
+            for guarantor, share in self.backers:
+                guarantor.settled_bp += share * moved
+
+    def pin(self, guarantor: str) -> None:
+        """Allow the line no move unsettled as far as ``guarantor`` is concerned."""
+        self.bounds[guarantor] = (self.used, LOWEST)
+        self.guard()
+
+    def guard(self) -> None:
+        """Recompute the guards from the line's band, limit and guarantors' bounds."""
+        low = max((bound[0] for bound in self.bounds.values()), default=LOWEST)
+        high = min((bound[1] for bound in self.bounds.values()), default=HIGHEST)
+        self.lower = max(self.low, low)
+        self.upper = min(self.high, high + 1)
+        self.ceiling = min(self.limit, high)
 
     def state(self) -> tuple:
         return (
@@ -207,24 +276,60 @@ class Ledger:
             if not delta:
                 return
         used = account.used = account.used + delta
-        if delta > 0:  # usage rose (each watched usage sits inside its band): only upper edges
-            if used >= account.high:
-                self._line_level(account)
-            for guarantor, share in account.backers:
-                backed = guarantor.used_bp = guarantor.used_bp + share * delta
-                if backed >= guarantor.high:
-                    self._guarantor_level(guarantor)
-        else:
-            if used < account.low:
-                self._line_level(account)
-            for guarantor, share in account.backers:
-                backed = guarantor.used_bp = guarantor.used_bp + share * delta
-                if backed < guarantor.low:
-                    self._guarantor_level(guarantor)
+        if used >= account.upper if delta > 0 else used < account.lower:
+            self._crossed(account)
+
+    def _crossed(self, account: Account) -> None:
+        """The line left its guards: move whatever changed level (the line first, then its
+        guarantors in order); a guarantor whose share of room the line left is settled and
+        shares its room out again (the others cannot have moved a level)."""
+        used = account.used
+        if not account.low <= used < account.high:
+            self._line_level(account)
+        for guarantor, _ in account.backers:
+            low, high = account.bounds[guarantor.guarantor]
+            if low <= used <= high:
+                continue
+            if guarantor.eager:  # its other lines are folded already
+                account.fold()
+                used_bp = guarantor.settled_bp
+            else:
+                used_bp = guarantor.settle()
+            if not guarantor.low <= used_bp < guarantor.high:
+                self._guarantor_level(guarantor)
+            self._allocate(guarantor, account)
+
+    def _allocate(self, guarantor: Guarantor, moved: Account | None = None) -> None:
+        """Share a settled guarantor's room among its lines, in line usage: each line may
+        fall by its part of the way to the band's lower edge and rise by its part of the way
+        to the nearer of the upper edge and the capacity. Past capacity, pin the lines
+        instead (only ``moved`` if they are pinned already): no line may rise, nor pass an
+        order, without the exact check."""
+        used_bp = guarantor.settled_bp
+        up = min(guarantor.high - 1, guarantor.capacity_bp) - used_bp
+        name = guarantor.guarantor
+        if up < 0:
+            if guarantor.eager and moved is not None:
+                moved.pin(name)
+                return
+            guarantor.eager = True
+            for account, _ in guarantor.lines.values():
+                account.pin(name)
+            return
+        guarantor.eager = False
+        down = used_bp - guarantor.low
+        n = len(guarantor.lines)
+        for account, share in guarantor.lines.values():
+            part = n * share
+            used = account.used
+            account.bounds[name] = (used - down // part, used + up // part)
+            account.guard()
 
     def _line_level(self, account: Account) -> None:
         """Move the line to the level of its usage; note an alert if the level changed."""
-        if account.set_level(account.used):
+        changed = account.set_level(account.used)
+        account.guard()
+        if changed:
             self.alerts.emit(
                 LimitScope.CREDIT_LINE,
                 account.participant,
@@ -283,16 +388,18 @@ class Ledger:
             account = self.accounts[participant]
             account.foreign = foreign[participant]
             account.converted = converted[participant]
-            account.used = line[participant]
+            account.used = account.base = line[participant]
+            account.bounds = {}
             account.warn_at, account.full_at = thresholds(account.limit, bp)
             for pos in account.positions.values():
                 pos.plain = pos.terms.currency == account.currency and not pos.terms.limited
             self._line_level(account)
         for name in sorted(self.guarantors):
             g = self.guarantors[name]
-            g.used_bp = backed[name]
+            g.settled_bp = backed[name]
             g.warn_at, g.full_at = (t * FULL for t in thresholds(g.capacity, bp))
             self._guarantor_level(g)
+            self._allocate(g)
         for pos, value in cny:
             pos.cny = value
         assets = self.assets

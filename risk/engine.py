@@ -37,7 +37,7 @@ from risk.credit import Account, Ledger, Position
 from risk.fx import FxTable
 from risk.holdings import GrantRegistry, sell_reason
 from risk.invariants import check_engine
-from risk.limits import NO_LIMIT, collar_reason, position_reason
+from risk.limits import NO_LIMIT, position_reason
 from risk.messages import BASE_CURRENCY, GrantTransferred
 from risk.reservations import OrderRecord, Terms, need_of, terms_state, unit_of
 
@@ -102,28 +102,28 @@ class RiskEngine:
                 return reason
         buy = cmd.side == BUY
         price = cmd.price
+        value = qty * (price or (book.band_high if buy else book.band_low))  # market: band edge
         if limits.max_notional != NO_LIMIT:
-            notional = qty * (price or (book.band_high if buy else book.band_low))
-            notional *= terms.multiplier
+            multiplier = terms.multiplier
+            notional = value if multiplier == 1 else value * multiplier
             if cross:
                 notional = self.fx.convert(notional, terms.currency, account.currency)
             if notional > limits.max_notional:
                 return Reason.MAX_NOTIONAL
-        collar = limits.collar_bp
-        if collar:
-            reference = book.reference_price
-            band = reference * collar
-            if price and abs(price - reference) * 10_000 > band:
+        if limits.collar_bp:  # Limits.collar_reason, inline for price and stop
+            if book.reference_price != limits.reference:
+                limits.centre(book.reference_price)
+            if price and not limits.collar_low <= price <= limits.collar_high:
                 return Reason.PRICE_COLLAR
             stop = cmd.stop_price
-            if stop and abs(stop - reference) * 10_000 > band:
+            if stop and not limits.collar_low <= stop <= limits.collar_high:
                 return Reason.PRICE_COLLAR
         if terms.cash:
             if buy:
                 unit, fee_bp = (price or book.band_high), self.fee_bp
-                need = qty * unit
+                need = value
                 if fee_bp:
-                    need += -(-need * fee_bp // 10_000)
+                    need += (need * fee_bp + 9_999) // 10_000
             else:
                 unit = fee_bp = need = 0
                 if pos is None:
@@ -149,17 +149,11 @@ class RiskEngine:
             if not unit:
                 return Reason.MARGIN_NOT_SET
             need = need_of(unit, fee_bp, qty)
-        if need:
-            if cross or terms.limited:
-                reason = self._credit_reason(account, terms, pos, need, ts)
-                if reason:
-                    return reason
-            else:  # the short path of _credit_reason, for the common case
-                if account.used + need > account.limit:
-                    return Reason.CREDIT_LIMIT
-                for guarantor, share in account.backers:
-                    if guarantor.used_bp + share * need > guarantor.capacity_bp:
-                        return Reason.GUARANTOR_LIMIT
+        # within the line's ceiling a plain order passes the credit and guarantor limits
+        if need and (cross or terms.limited or account.used + need > account.ceiling):
+            reason = self._credit_reason(account, terms, pos, need, ts)
+            if reason:
+                return reason
         if account.killed:
             return Reason.KILLED
         # the record the OrderAccepted that follows will file (it carries this price and qty);
@@ -187,7 +181,7 @@ class RiskEngine:
         if notional > limits.max_notional:
             return Reason.MAX_NOTIONAL
         collar = limits.collar_bp
-        if collar and price != order.price and collar_reason(collar, book.reference_price, price):
+        if collar and price != order.price and limits.collar_reason(book.reference_price, price):
             return Reason.PRICE_COLLAR
         leaves = cmd.qty - order.filled
         extra = leaves - record.leaves
@@ -216,11 +210,12 @@ class RiskEngine:
         """CREDIT_LIMIT, GUARANTOR_LIMIT or ASSET_CONCENTRATION for ``need`` more usage."""
         currency = terms.currency
         change = self.ledger.line_change(account, currency, need)
-        if account.used + change > account.limit:
-            return Reason.CREDIT_LIMIT
-        for guarantor, share in account.backers:
-            if guarantor.used_bp + share * change > guarantor.capacity_bp:
-                return Reason.GUARANTOR_LIMIT
+        if account.used + change > account.ceiling:  # else within the line and its guarantors
+            if account.used + change > account.limit:
+                return Reason.CREDIT_LIMIT
+            for guarantor, share in account.backers:
+                if guarantor.used_bp + share * change > guarantor.capacity_bp:
+                    return Reason.GUARANTOR_LIMIT
         limited = terms.limited
         if limited:
             if currency != BASE_CURRENCY:
@@ -262,11 +257,14 @@ class RiskEngine:
                     ledger.charge(pos, need)
             elif kind is OrderDone:
                 record = orders.pop(event.order_id)
+                leaves = record.leaves
+                if not leaves:  # filled: its fills released everything
+                    continue
                 pos = record.pos
                 if record.buy:
-                    pos.working_buy -= record.leaves
+                    pos.working_buy -= leaves
                 else:
-                    pos.working_sell -= record.leaves
+                    pos.working_sell -= leaves
                 need = record.need
                 if need:
                     pos.reserved -= need
@@ -285,16 +283,16 @@ class RiskEngine:
                 # it) and the proceeds less fee offset what the seller owes in the instrument
                 qty = event.qty
                 value = qty * event.price
-                fee = -(-value * self.fee_bp // 10_000)
+                fee_bp = self.fee_bp
+                fee = (value * fee_bp + 9_999) // 10_000 if fee_bp else 0
                 before = buy.need
-                leaves = event.buy_leaves
-                need = buy.unit * leaves
+                leaves = buy.leaves = event.buy_leaves
+                need = buy.unit * leaves  # need_of, inline
                 fee_bp = buy.fee_bp
-                if fee_bp:
-                    need += -(-need * fee_bp // 10_000)
+                if fee_bp and need:
+                    need += (need * fee_bp + 9_999) // 10_000
                 buy.need = need
-                pos.working_buy -= buy.leaves - leaves
-                buy.leaves = leaves
+                pos.working_buy -= qty  # a fill takes its quantity off the order's leaves
                 old_net = pos.net
                 net = pos.net = old_net + value + fee
                 pos.qty += qty
@@ -307,9 +305,8 @@ class RiskEngine:
                 if need:
                     ledger.charge(pos, need)
                 pos = sell.pos
-                leaves = event.sell_leaves
-                pos.working_sell -= sell.leaves - leaves
-                sell.leaves = leaves
+                sell.leaves = event.sell_leaves
+                pos.working_sell -= qty
                 old_net = pos.net
                 net = pos.net = old_net - value + fee
                 terms = pos.terms

@@ -3,7 +3,8 @@
 Public function: :func:`check_engine`. It recomputes from scratch what the engine keeps
 incrementally: every open order's need from its book order, every position's reservation and
 working quantities from its orders, every line's, guarantor's and asset's usage from the
-positions, and asserts that nothing is negative.
+positions, and asserts that nothing is negative; and that every line and guarantor is at the
+level of its usage, and the lines' guards keep every guarantor inside its band and capacity.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from engine.messages import Side
+from risk.alerts import Watched
 from risk.reservations import need_of, unit_of
 
 if TYPE_CHECKING:
@@ -63,6 +65,7 @@ def check_engine(risk: RiskEngine, error: type[Exception]) -> None:
             if pos.terms.cash and not issuer and pos.working_sell > pos.qty:
                 raise error(f"{participant} {pos.terms.instrument_id}: sells exceed the holding")
     _check_totals(risk, error)
+    _check_guards(risk, error)
 
 
 def _check_totals(risk: RiskEngine, error: type[Exception]) -> None:
@@ -85,6 +88,36 @@ def _check_totals(risk: RiskEngine, error: type[Exception]) -> None:
         raise error("asset concentration usage drift")
     if any(pos.cny != value or value < 0 for pos, value in cny):
         raise error("asset usage of a position drifted")
+
+
+def _check_guards(risk: RiskEngine, error: type[Exception]) -> None:
+    """Levels match usage, and were every line of a guarantor at either end of the range it
+    may move in unsettled, the guarantor would still be inside its band, and within its
+    capacity unless it is past it already (then no line of it may rise unsettled)."""
+    ledger = risk.ledger
+    for participant, account in ledger.accounts.items():
+        if account.level != _level(account, account.used):
+            raise error(f"{participant}: line level {account.level} does not match its usage")
+    for name, g in ledger.guarantors.items():
+        used_bp = g.used_bp
+        if g.level != _level(g, used_bp):
+            raise error(f"guarantor {name}: level {g.level} does not match its usage")
+        if g.eager and any(a.used != a.base for a, _ in g.lines.values()):
+            raise error(f"guarantor {name}: carried eagerly with moves not folded in")
+        low = high = g.settled_bp
+        for account, share in g.lines.values():
+            floor, top = account.bounds[name]
+            if account.used >= account.upper:  # it cannot rise without settling
+                top = account.used
+            low += share * (floor - account.base)
+            high += share * (top - account.base)
+        over = used_bp > g.capacity_bp
+        if low < g.low or high >= g.high or (high > g.capacity_bp and not over):
+            raise error(f"guarantor {name}: its lines' guards reach past its band or capacity")
+
+
+def _level(watched: Watched, used: int) -> int:
+    return (used >= watched.warn_at) + (used >= watched.full_at)
 
 
 def _nonzero(values: dict) -> dict:

@@ -2,7 +2,7 @@
 
 Public types: :class:`Limits` (per participant: maximum order size and notional, price collar,
 derivative position limit), :class:`AssetLimits` (caps on exposure to one IP asset across every
-instrument on it); functions :func:`collar_reason`, :func:`position_reason`.
+instrument on it); function :func:`position_reason`.
 
 Concentration matters for IP because one invalidation (a patent revoked, a trademark
 cancelled) hits every instrument on the asset at once: a participant's exposure to an asset,
@@ -21,29 +21,52 @@ NO_LIMIT = 1 << 62
 
 
 class Limits:
-    """A participant's order controls; an unset control is :data:`NO_LIMIT`."""
+    """A participant's order controls; an unset control is :data:`NO_LIMIT`.
 
-    __slots__ = ("collar_bp", "max_notional", "max_qty", "position_limit")
+    The collar is kept as the price range it lets through around the last reference it was
+    centred on (the reference seldom moves), so an order's check is one chained comparison.
+    """
+
+    __slots__ = (
+        "collar_bp",
+        "collar_high",
+        "collar_low",
+        "max_notional",
+        "max_qty",
+        "position_limit",
+        "reference",
+    )
 
     def __init__(self, cmd: SetLimits | None = None) -> None:
         self.max_qty = (cmd and cmd.max_order_qty) or NO_LIMIT
         self.max_notional = (cmd and cmd.max_order_notional) or NO_LIMIT
         self.collar_bp = (cmd and cmd.collar_bp) or 0
         self.position_limit = (cmd and cmd.position_limit) or NO_LIMIT
+        self.reference = -1
+        self.collar_low = self.collar_high = 0
+
+    def centre(self, reference: int) -> None:
+        """Centre the collar on ``reference``: a price passes if its distance from it is at
+        most ``reference x collar_bp / 10,000`` (integer distances, so the floor of it)."""
+        reach = reference * self.collar_bp // 10_000
+        self.reference = reference
+        self.collar_low, self.collar_high = reference - reach, reference + reach
+
+    def collar_reason(self, reference: int, price: int) -> Reason:
+        """PRICE_COLLAR if ``price`` (not 0) is further than ``collar_bp`` from the reference.
+
+        >>> limits = Limits(SetLimits("P", collar_bp=500))
+        >>> limits.collar_reason(10_000, 10_500), limits.collar_reason(10_000, 9_499)
+        (<Reason.NONE: 0>, <Reason.PRICE_COLLAR: 2004>)
+        """
+        if reference != self.reference:
+            self.centre(reference)
+        if price and not self.collar_low <= price <= self.collar_high:
+            return Reason.PRICE_COLLAR
+        return OK
 
     def state(self) -> tuple:
         return (self.max_qty, self.max_notional, self.collar_bp, self.position_limit)
-
-
-def collar_reason(collar_bp: int, reference: int, price: int) -> Reason:
-    """PRICE_COLLAR if ``price`` (not 0) is further than ``collar_bp`` from the reference.
-
-    >>> collar_reason(500, 10_000, 10_500), collar_reason(500, 10_000, 9_499)
-    (<Reason.NONE: 0>, <Reason.PRICE_COLLAR: 2004>)
-    """
-    if price and abs(price - reference) * 10_000 > reference * collar_bp:
-        return Reason.PRICE_COLLAR
-    return OK
 
 
 def position_reason(

@@ -134,7 +134,7 @@ def need_of(unit: int, fee_bp: int, leaves: int) -> int:
     """
     notional = unit * leaves
     if fee_bp:
-        return notional + -(-notional * fee_bp // 10_000)
+        return notional + (notional * fee_bp + 9_999) // 10_000
     return notional
 
 

@@ -16,7 +16,7 @@ from engine.messages import (
     SetReferencePrice,
     TimeInForce,
 )
-from risk import alerts, reservations
+from risk import alerts, limits, reservations
 from risk.messages import (
     Backer,
     GuarantorKind,
@@ -30,7 +30,7 @@ from risk.messages import (
 from tests.risk.test_risk_engine_support import BUY, FUT, OPT, SELL, ULR, market, reason
 
 
-@pytest.mark.parametrize("module", [reservations, alerts])
+@pytest.mark.parametrize("module", [reservations, alerts, limits])
 def test_doctests(module):
     result = doctest.testmod(module)
     assert result.attempted > 0 and result.failed == 0

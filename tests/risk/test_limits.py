@@ -12,7 +12,7 @@ from risk import limits
 from risk.alerts import Alerts
 from risk.config import bootstrap, demo_setup
 from risk.engine import RiskEngine
-from risk.limits import NO_LIMIT, AssetLimits, Limits, collar_reason, position_reason
+from risk.limits import NO_LIMIT, AssetLimits, Limits, position_reason
 from risk.messages import SetAssetLimit, SetLimits
 
 
@@ -32,10 +32,21 @@ def test_limits_when_zero_then_off():
 
 
 def test_collar_when_on_the_edge_then_inside():
-    assert collar_reason(1_000, 100, 110) == Reason.NONE
-    assert collar_reason(1_000, 100, 90) == Reason.NONE
-    assert collar_reason(1_000, 100, 111) == Reason.PRICE_COLLAR
-    assert collar_reason(1_000, 100, 0) == Reason.NONE  # a market order has no price
+    limits = Limits(SetLimits("A", collar_bp=1_000))
+    assert limits.collar_reason(100, 110) == Reason.NONE
+    assert limits.collar_reason(100, 90) == Reason.NONE
+    assert limits.collar_reason(100, 111) == Reason.PRICE_COLLAR
+    assert limits.collar_reason(100, 0) == Reason.NONE  # a market order has no price
+
+
+def test_collar_when_reach_is_fractional_or_reference_moves_then_exact():
+    limits = Limits(SetLimits("A", collar_bp=333))  # 3.33 either side of 100
+    assert limits.collar_reason(100, 103) == Reason.NONE
+    assert limits.collar_reason(100, 104) == Reason.PRICE_COLLAR
+    assert limits.collar_reason(100, 96) == Reason.PRICE_COLLAR
+    assert limits.collar_reason(1_000, 1_033) == Reason.NONE  # re-centred: 33.3 either side
+    assert limits.collar_reason(1_000, 1_034) == Reason.PRICE_COLLAR
+    assert limits.collar_reason(100, 104) == Reason.PRICE_COLLAR
 
 
 def test_position_when_working_orders_count_then_worst_case_each_side():

@@ -399,3 +399,14 @@ def test_replay_when_same_commands_then_same_events_and_fingerprint():
         return m.core.fingerprint()
 
     assert session() == session()
+
+
+def test_order_when_guarantor_past_capacity_and_usage_falls_a_little_then_guarantor_limit():
+    m = market(limit=2_000, capacity=3_000)
+    m.order("A", BUY, 10, 100)
+    small, _ = m.order("A", BUY, 1, 100)
+    m.order("B", BUY, 10, 100)
+    m.apply(SetGuarantor("BANK", "test bank", GuarantorKind.BANK, "CNY", 1_800))  # 2,100 used
+    m.apply(CancelOrder(ULR, small, "A"))  # 2,000 used: still past capacity
+    assert reason(m.order("A", BUY, 1, 99)[1]) == Reason.GUARANTOR_LIMIT
+    assert reason(m.order("B", SELL, 1, 101)[1]) == Reason.NONE  # a sell uses no credit
