@@ -1,0 +1,132 @@
+"""Engine cost in CPU instructions per command, counted by callgrind: steady on a noisy VM.
+
+Prints one JSON line: instructions per command for the engine and the naive book on the
+``mixed`` stream, and for ``Core.apply`` on the journal benchmark's flow (limit orders of 1
+to 5 units at the reference price +-5 ticks from two participants, as ``benchmarks/journal.py``
+sends them through the gateway). Each workload runs in its own ``valgrind --tool=callgrind``
+process with ``PYTHONHASHSEED=0``, once replaying the commands and once only loading them; the
+difference divided by the commands is the figure. Streams are generated once and cached as
+msgpack, so loading is a decode and does not run the engine.
+
+    .venv/bin/python benchmarks/engine_instructions.py [--n 20000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import re
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import msgspec
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from benchmarks.naive_book import NaiveBook
+from benchmarks.streams import BENCH_ID, bench_instrument, mixed
+from engine.core import Core
+from engine.instruments import default_instruments
+from engine.messages import AnyCommand, NewOrder, Side
+
+JOURNAL_INSTRUMENT = "RPU-GUZHENG-CAT"
+JOURNAL_PARTICIPANTS = ("BENCH-A", "BENCH-B")
+WORKLOADS = ("engine_mixed", "naive_mixed", "journal_flow")
+
+
+def journal_flow(n: int, seed: int = 7) -> list[NewOrder]:
+    """The engine commands the gateway makes of ``benchmarks/journal.py``'s frames."""
+    rng = random.Random(seed)
+    commands = []
+    for i in range(n):
+        side = Side.BUY if rng.random() < 0.5 else Side.SELL
+        qty, price = rng.randint(1, 5), 4820 + 10 * rng.randint(-5, 5)
+        commands.append(
+            NewOrder(JOURNAL_INSTRUMENT, i + 1, JOURNAL_PARTICIPANTS[i % 2], side, qty, price)
+        )
+    return commands
+
+
+def _load(path: Path) -> list:
+    return msgspec.msgpack.decode(path.read_bytes(), type=list[AnyCommand])
+
+
+def run_workload(workload: str, path: Path, replay: bool) -> None:
+    """Load the cached commands and, if ``replay``, apply them (the callgrind child's job)."""
+    commands = _load(path)
+    if workload == "naive_mixed":
+        book = Core([bench_instrument()]).book(BENCH_ID)
+        naive = NaiveBook(book.band_low, book.band_high)
+        if replay:
+            for cmd in commands:
+                naive.apply(cmd)
+        return
+    core = Core(default_instruments() if workload == "journal_flow" else [bench_instrument()])
+    if replay:
+        apply = core.apply
+        for seq, cmd in enumerate(commands, 1):
+            apply(cmd, seq, seq)
+
+
+def _count(workload: str, path: Path, replay: bool, out_dir: Path) -> int:
+    out = out_dir / f"{workload}-{int(replay)}.out"
+    subprocess.run(
+        [
+            "valgrind",
+            "--tool=callgrind",
+            f"--callgrind-out-file={out}",
+            sys.executable,
+            __file__,
+            "--child",
+            workload,
+            str(path),
+            str(int(replay)),
+        ],
+        check=True,
+        env={**os.environ, "PYTHONHASHSEED": "0"},
+        capture_output=True,
+    )
+    match = re.search(r"^summary:\s+(\d+)", out.read_text(), re.MULTILINE)
+    if match is None:
+        raise SystemExit(f"no summary in {out}")
+    return int(match.group(1))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--n", type=int, default=20_000, help="commands per workload")
+    parser.add_argument("--keep", help="directory to keep the callgrind files in")
+    parser.add_argument("--child", nargs=3, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        workload, path, replay = args.child
+        run_workload(workload, Path(path), replay == "1")
+        return
+    with tempfile.TemporaryDirectory() as tmp:
+        out_dir = Path(args.keep or tmp)
+        out_dir.mkdir(parents=True, exist_ok=True)
+        encode = msgspec.msgpack.encode
+        streams = {"mixed": mixed(args.n), "journal": journal_flow(args.n)}
+        paths = {}
+        for name, commands in streams.items():
+            paths[name] = Path(tmp) / f"{name}.msgpack"
+            paths[name].write_bytes(encode(commands))
+        result: dict = {"n": args.n}
+        for workload in WORKLOADS:
+            path = paths["journal" if workload == "journal_flow" else "mixed"]
+            print(f"[{workload}] counting", file=sys.stderr)
+            total = _count(workload, path, True, out_dir)
+            base = _count(workload, path, False, out_dir)
+            result[f"{workload}_instr_per_cmd"] = round((total - base) / args.n)
+        result["ratio_by_instructions"] = round(
+            result["naive_mixed_instr_per_cmd"] / result["engine_mixed_instr_per_cmd"], 3
+        )
+        print(json.dumps(result), flush=True)
+
+
+if __name__ == "__main__":
+    main()
