@@ -21,6 +21,7 @@ import re
 import subprocess
 import sys
 import tempfile
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import msgspec
@@ -100,6 +101,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=20_000, help="commands per workload")
     parser.add_argument("--keep", help="directory to keep the callgrind files in")
+    parser.add_argument("--workload", choices=WORKLOADS, action="append")
+    parser.add_argument("--jobs", type=int, default=2, help="callgrind processes at once")
     parser.add_argument("--child", nargs=3, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
@@ -115,16 +118,25 @@ def main() -> None:
         for name, commands in streams.items():
             paths[name] = Path(tmp) / f"{name}.msgpack"
             paths[name].write_bytes(encode(commands))
-        result: dict = {"n": args.n}
-        for workload in WORKLOADS:
+        workloads = args.workload or list(WORKLOADS)
+        runs = [(w, replay) for w in workloads for replay in (True, False)]
+
+        def count(run: tuple[str, bool]) -> int:
+            workload, replay = run
             path = paths["journal" if workload == "journal_flow" else "mixed"]
-            print(f"[{workload}] counting", file=sys.stderr)
-            total = _count(workload, path, True, out_dir)
-            base = _count(workload, path, False, out_dir)
-            result[f"{workload}_instr_per_cmd"] = round((total - base) / args.n)
-        result["ratio_by_instructions"] = round(
-            result["naive_mixed_instr_per_cmd"] / result["engine_mixed_instr_per_cmd"], 3
-        )
+            return _count(workload, path, replay, out_dir)
+
+        print(f"counting {len(runs)} callgrind runs", file=sys.stderr)
+        with ThreadPoolExecutor(args.jobs) as pool:
+            counts = dict(zip(runs, pool.map(count, runs), strict=True))
+        result: dict = {"n": args.n}
+        for workload in workloads:
+            per_cmd = (counts[workload, True] - counts[workload, False]) / args.n
+            result[f"{workload}_instr_per_cmd"] = round(per_cmd)
+        if "engine_mixed" in workloads and "naive_mixed" in workloads:
+            result["ratio_by_instructions"] = round(
+                result["naive_mixed_instr_per_cmd"] / result["engine_mixed_instr_per_cmd"], 3
+            )
         print(json.dumps(result), flush=True)
 
 
