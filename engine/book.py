@@ -112,6 +112,9 @@ class Book:
         self.orders: dict[int, Order] = {}
         self.stops_buy: SortedList = SortedList()
         self.stops_sell: SortedList = SortedList()
+        self.stop_count = 0
+        """Pending stops on both sides: a plain int, since the matcher asks after every trade
+        and a ``SortedList``'s truth test is a Python-level ``__len__``."""
         self.gtd: SortedList = SortedList()
         self.market_bids = Level(0)
         self.market_asks = Level(0)
@@ -229,6 +232,7 @@ class Book:
     def add_stop(self, order: Order) -> None:
         stops = self.stops_buy if order.side == BUY else self.stops_sell
         stops.add((order.stop_price, order.order_id))
+        self.stop_count += 1
         self.orders[order.order_id] = order
         if order.tif == GTD:
             self.gtd.add((order.expire_ts, order.order_id))
@@ -236,6 +240,7 @@ class Book:
     def remove_stop(self, order: Order) -> None:
         stops = self.stops_buy if order.side == BUY else self.stops_sell
         stops.remove((order.stop_price, order.order_id))
+        self.stop_count -= 1
         del self.orders[order.order_id]
         if order.tif == GTD:
             self.gtd.remove((order.expire_ts, order.order_id))
@@ -253,6 +258,7 @@ class Book:
         sells = self.stops_sell
         while sells and sells[-1][0] >= low:
             ids.append(sells.pop()[1])
+        self.stop_count -= len(ids)
         triggered = [self.orders.pop(oid) for oid in ids]
         for order in triggered:
             if order.tif == GTD:
@@ -331,6 +337,8 @@ class Book:
                     if order.peak and order.visible > order.peak:
                         raise InvariantError(f"order {oid}: visible above peak")
                     seen += 1
+        if self.stop_count != len(self.stops_buy) + len(self.stops_sell):
+            raise InvariantError(f"{self.instrument_id}: stop count drift")
         for stops, side in ((self.stops_buy, BUY), (self.stops_sell, SELL)):
             for _, oid in stops:
                 self._check_order(self.orders.get(oid), oid, side)

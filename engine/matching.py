@@ -53,7 +53,8 @@ class Matcher:
     """Matches orders against a book and numbers the trades; one per core.
 
     ``trade_low`` and ``trade_high`` span the prices traded since stops were last released
-    (0 when nothing traded): the caller releases stops only when ``trade_high`` is set.
+    (0 when nothing traded, or nothing traded in a book with pending stops): the caller
+    releases stops only when ``trade_high`` is set.
     """
 
     def __init__(self) -> None:
@@ -161,7 +162,7 @@ class Matcher:
             return
         queue: list[tuple[int, Order]] = []
         while True:
-            if self.trade_high and (book.stops_buy or book.stops_sell):
+            if self.trade_high and book.stop_count:
                 for order in book.take_triggered_stops(self.trade_low, self.trade_high):
                     heapq.heappush(queue, (order.order_id, order))
             self.trade_low = self.trade_high = 0
@@ -320,12 +321,8 @@ class Matcher:
                     break
             if trade_id != self.last_trade_id:
                 book.last_price = price
-                if not self.trade_high:
-                    self.trade_low = self.trade_high = price
-                elif price > self.trade_high:
-                    self.trade_high = price
-                elif price < self.trade_low:
-                    self.trade_low = price
+                if book.stop_count:
+                    self._widen_trade_range(price)
             if level.qty != shown or len(orders) != count:
                 append(
                     BookLevelChanged(seq, ts, instrument, maker_side, price, level.qty, len(orders))
@@ -337,6 +334,15 @@ class Matcher:
                 break
         self.last_trade_id = trade_id
         return stopped
+
+    def _widen_trade_range(self, price: int) -> None:
+        """Note a traded price for the stops; skipped in a book without pending stops."""
+        if not self.trade_high:
+            self.trade_low = self.trade_high = price
+        elif price > self.trade_high:
+            self.trade_high = price
+        elif price < self.trade_low:
+            self.trade_low = price
 
     def _prevent_self_trade(
         self, book: Book, level: Level, taker: Order, maker: Order, seq: int, ts: int, out: list
