@@ -79,6 +79,7 @@ class Order(msgspec.Struct, gc=False):
     post_only: bool
     stop_price: int
     expire_ts: int
+    """Non-zero exactly for GTD orders (validation), so it alone marks one for the GTD index."""
     filled: int = 0
     min_qty: int = 0
     """Checked when the order first meets the book: on entry, or when a stop triggers."""
@@ -174,7 +175,7 @@ class Book:
         if order.peak:
             level.hidden += order.leaves - order.visible
         self.orders[oid] = order
-        if order.tif == GTD:
+        if order.expire_ts:  # GTD
             self.gtd.add((order.expire_ts, oid))
         return level
 
@@ -201,7 +202,7 @@ class Book:
         if levels is not None and not level.orders:
             del levels[key]
         del self.orders[order.order_id]
-        if order.tif == GTD:
+        if order.expire_ts:  # GTD
             self.gtd.remove((order.expire_ts, order.order_id))
         return level
 
@@ -234,7 +235,7 @@ class Book:
         stops.add((order.stop_price, order.order_id))
         self.stop_count += 1
         self.orders[order.order_id] = order
-        if order.tif == GTD:
+        if order.expire_ts:  # GTD
             self.gtd.add((order.expire_ts, order.order_id))
 
     def remove_stop(self, order: Order) -> None:
@@ -242,7 +243,7 @@ class Book:
         stops.remove((order.stop_price, order.order_id))
         self.stop_count -= 1
         del self.orders[order.order_id]
-        if order.tif == GTD:
+        if order.expire_ts:  # GTD
             self.gtd.remove((order.expire_ts, order.order_id))
 
     def take_triggered_stops(self, low: int, high: int) -> list[Order]:
@@ -261,7 +262,7 @@ class Book:
         self.stop_count -= len(ids)
         triggered = [self.orders.pop(oid) for oid in ids]
         for order in triggered:
-            if order.tif == GTD:
+            if order.expire_ts:  # GTD
                 self.gtd.remove((order.expire_ts, order.order_id))
         return triggered
 
@@ -345,7 +346,7 @@ class Book:
                 seen += 1
         if seen != len(self.orders):
             raise InvariantError(f"{self.instrument_id}: index {len(self.orders)} != {seen} live")
-        gtd = [(o.expire_ts, o.order_id) for o in self.orders.values() if o.tif == TimeInForce.GTD]
+        gtd = [(o.expire_ts, o.order_id) for o in self.orders.values() if o.tif == GTD]
         if sorted(gtd) != list(self.gtd):
             raise InvariantError(f"{self.instrument_id}: GTD index drift")
 

@@ -76,26 +76,34 @@ class Matcher:
             return
         buy = order.side == BUY
         price = order.price
-        limit = price or (book.band_high if buy else book.band_low)
         beyond = 0
         dynamic_bp = book.dynamic_band_bp
-        if dynamic_bp:
-            last = book.last_price or book.reference_price
-            edge = last + last * dynamic_bp // 10_000 if buy else last - last * dynamic_bp // 10_000
-            if (edge < limit) if buy else (edge > limit):
-                beyond, limit = limit, edge
         if buy:
-            crosses = bool(book.asks) and best_key(book.asks) <= limit
+            limit = price or book.band_high
+            if dynamic_bp:
+                last = book.last_price or book.reference_price
+                edge = last + last * dynamic_bp // 10_000
+                if edge < limit:
+                    beyond, limit = limit, edge
+            levels, key_limit = book.asks, limit
         else:
-            crosses = bool(book.bids) and -best_key(book.bids) >= limit
+            limit = price or book.band_low
+            if dynamic_bp:
+                last = book.last_price or book.reference_price
+                edge = last - last * dynamic_bp // 10_000
+                if edge > limit:
+                    beyond, limit = limit, edge
+            levels, key_limit = book.bids, -limit
         tif = order.tif
-        if crosses:
+        crosses = False
+        if levels and best_key(levels) <= key_limit:
+            crosses = True
             needed = order.leaves if tif == FOK else min_qty
             if needed and self.executable_qty(book, order, limit, needed) < needed:
                 reason = Reason.FOK_NOT_FILLED if tif == FOK else Reason.MIN_QTY_NOT_MET
                 out.append(self.done(book, order, seq, ts, CANCELLED, reason))
                 return
-            if self._sweep(book, order, limit, seq, ts, out):
+            if self._sweep(book, order, levels, key_limit, seq, ts, out):
                 out.append(self.done(book, order, seq, ts, CANCELLED, SELF_TRADE))
                 return
             if not order.leaves:
@@ -134,7 +142,8 @@ class Matcher:
     @staticmethod
     def rest(book: Book, order: Order, seq: int, ts: int, out: list) -> None:
         """Put an order in the book showing its peak (a market order joins the call's queue)."""
-        order.visible = min(order.peak, order.leaves) if order.peak else order.leaves
+        peak, leaves = order.peak, order.leaves
+        order.visible = peak if peak and peak < leaves else leaves
         level = book.rest(order)
         if level.price:
             out.append(
@@ -225,20 +234,23 @@ class Matcher:
 
     # -- the sweep ----------------------------------------------------------------------
 
-    def _sweep(self, book: Book, taker: Order, limit: int, seq: int, ts: int, out: list) -> bool:
-        """Take liquidity up to ``limit``; True if self-trade prevention ended the taker."""
+    def _sweep(
+        self, book: Book, taker: Order, levels, key_limit: int, seq: int, ts: int, out: list
+    ) -> bool:
+        """Take liquidity from ``levels`` (the opposite side) up to the level key
+        ``key_limit``; True if self-trade prevention ended the taker."""
         buy = taker.side == BUY
-        levels = book.asks if buy else book.bids
-        key_limit = limit if buy else -limit
         instrument = book.instrument_id
+        index = book.orders
         aggressor = taker.side
         maker_side = SELL if buy else BUY
         me = taker.participant
+        taker_id = taker.order_id
         stp = taker.stp
         append = out.append
         trade_id = self.last_trade_id
         stopped = False
-        price = 0
+        left = 1
         while levels:
             key = best_key(levels)
             if key > key_limit:
@@ -247,37 +259,37 @@ class Matcher:
             price = level.price
             orders = level.orders
             shown, count = level.qty, len(orders)
+            first_trade_id = trade_id
             while orders:
                 maker = orders[next(iter(orders))]
                 if stp and maker.participant == me:
                     stopped = self._prevent_self_trade(book, level, taker, maker, seq, ts, out)
-                    if stopped or not taker.leaves:
+                    left = taker.leaves
+                    if stopped or not left:
                         break
                     continue
-                qty = taker.leaves if taker.leaves < maker.visible else maker.visible
-                maker.visible -= qty
-                maker.leaves -= qty
+                left = taker.leaves
+                visible = maker.visible
+                qty = left if left < visible else visible
+                left -= qty
+                maker_left = maker.leaves - qty
+                maker.visible = visible - qty
+                maker.leaves = maker_left
                 maker.filled += qty
-                taker.leaves -= qty
+                taker.leaves = left
                 taker.filled += qty
                 level.qty -= qty
                 trade_id += 1
+                maker_id = maker.order_id
+                maker_name = maker.participant
                 if buy:
-                    buy_id, sell_id, buyer, seller = (
-                        taker.order_id,
-                        maker.order_id,
-                        me,
-                        maker.participant,
+                    buy_id, sell_id, buyer, seller, buy_left, sell_left = (
+                        taker_id, maker_id, me, maker_name, left, maker_left
                     )
-                    buy_left, sell_left = taker.leaves, maker.leaves
                 else:
-                    buy_id, sell_id, buyer, seller = (
-                        maker.order_id,
-                        taker.order_id,
-                        maker.participant,
-                        me,
+                    buy_id, sell_id, buyer, seller, buy_left, sell_left = (
+                        maker_id, taker_id, maker_name, me, maker_left, left
                     )
-                    buy_left, sell_left = maker.leaves, taker.leaves
                 append(
                     Trade(
                         seq,
@@ -295,31 +307,22 @@ class Matcher:
                         sell_left,
                     )
                 )
-                if not maker.leaves:
-                    del orders[maker.order_id]
-                    del book.orders[maker.order_id]
-                    if maker.tif == TimeInForce.GTD:
-                        book.gtd.remove((maker.expire_ts, maker.order_id))
+                if not maker_left:
+                    del orders[maker_id]
+                    del index[maker_id]
+                    if maker.expire_ts:  # GTD
+                        book.gtd.remove((maker.expire_ts, maker_id))
                     append(
-                        OrderDone(
-                            seq,
-                            ts,
-                            instrument,
-                            maker.order_id,
-                            maker.participant,
-                            FILLED,
-                            NO_REASON,
-                            0,
-                        )
+                        OrderDone(seq, ts, instrument, maker_id, maker_name, FILLED, NO_REASON, 0)
                     )
-                elif not maker.visible:
-                    maker.visible = maker.peak if maker.peak < maker.leaves else maker.leaves
+                elif visible == qty:  # an iceberg's peak is used up: show the next at the back
+                    maker.visible = maker.peak if maker.peak < maker_left else maker_left
                     level.qty += maker.visible
                     level.hidden -= maker.visible
-                    orders.move_to_end(maker.order_id)
-                if not taker.leaves:
+                    orders.move_to_end(maker_id)
+                if not left:
                     break
-            if trade_id != self.last_trade_id:
+            if trade_id != first_trade_id:
                 book.last_price = price
                 if book.stop_count:
                     self._widen_trade_range(price)
@@ -329,8 +332,7 @@ class Matcher:
                 )
             if not orders:
                 del levels[key]
-            self.last_trade_id = trade_id
-            if stopped or not taker.leaves:
+            if stopped or not left:
                 break
         self.last_trade_id = trade_id
         return stopped
@@ -387,7 +389,7 @@ class Matcher:
         if order.peak:
             level.hidden -= order.leaves - order.visible
         del book.orders[order.order_id]
-        if order.tif == TimeInForce.GTD:
+        if order.expire_ts:  # GTD
             book.gtd.remove((order.expire_ts, order.order_id))
 
     # -- events -------------------------------------------------------------------------
