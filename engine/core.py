@@ -173,28 +173,34 @@ class Core(PhaseControl):
         book = self.books.get(cmd.instrument)
         if book is None:
             return self._reject(cmd, NEW, Reason.UNKNOWN_INSTRUMENT, seq, ts, out)
-        if cmd.order_id <= self.last_order_id:
+        order_id = cmd.order_id
+        last_id = self.last_order_id
+        if order_id <= last_id:
             return self._reject(cmd, NEW, Reason.DUPLICATE_ORDER_ID, seq, ts, out)
         risk = self.risk
         reason = risk and risk.check_permission(cmd, book)
         if not reason:
             reason = check_new_order(book, cmd, ts)
-        if not reason and book.phase == ENGLISH:
-            reason = check_english_order(book, cmd)
-        if not reason and risk:
-            reason = risk.check_order(cmd, book, ts)
+            if not reason:
+                if book.phase == ENGLISH:
+                    reason = check_english_order(book, cmd)
+                if not reason and risk:
+                    reason = risk.check_order(cmd, book, ts)
         if reason:
             return self._reject(cmd, NEW, reason, seq, ts, out)
         price = cmd.price
-        stop = cmd.stop_price
-        continuous = book.phase == CONTINUOUS
-        if cmd.post_only and continuous and self.matcher.crosses(book, cmd.side, price):
+        if (
+            cmd.post_only
+            and book.phase == CONTINUOUS
+            and self.matcher.crosses(book, cmd.side, price)
+        ):
             return self._reject(cmd, NEW, Reason.POST_ONLY_WOULD_TAKE, seq, ts, out)
-        if cmd.order_id > self.last_order_id + 1:
-            self.id_gaps.append((self.last_order_id + 1, cmd.order_id - 1))
-        self.last_order_id = cmd.order_id
+        if order_id > last_id + 1:
+            self.id_gaps.append((last_id + 1, order_id - 1))
+        self.last_order_id = order_id
+        stop = cmd.stop_price
         order = Order(
-            cmd.order_id,
+            order_id,
             cmd.participant,
             cmd.side,
             cmd.order_type,
@@ -216,7 +222,7 @@ class Core(PhaseControl):
                 seq,
                 ts,
                 cmd.instrument,
-                cmd.order_id,
+                order_id,
                 cmd.participant,
                 cmd.side,
                 cmd.order_type,
