@@ -99,7 +99,7 @@ def check_new_order(book: Book, cmd: NewOrder, ts: int) -> Reason:
         return Reason.INVALID_PRICE
     elif cmd.post_only or cmd.display_qty:
         return Reason.INVALID_ORDER_COMBINATION
-    if order_type in (STOP, STOP_LIMIT):
+    if order_type >= STOP:  # STOP or STOP_LIMIT, the highest types: one comparison, not two
         reason = _stop_reason(book, cmd)
         if reason:
             return reason
