@@ -119,6 +119,9 @@ class Book:
         self.gtd: SortedList = SortedList()
         self.market_bids = Level(0)
         self.market_asks = Level(0)
+        self.continuous = False
+        """``phase == CONTINUOUS``, kept by the phase setter: the hot path tests this bool, since
+        CPython 3.11 does not specialise comparisons of IntEnum members."""
         self.phase = INITIAL_PHASE[instrument.regime]
         self.phase_end_ts = 0
         self.english: EnglishTerms | None = None
@@ -129,6 +132,16 @@ class Book:
         self.band_low = 0
         self.band_high = 0
         self.set_reference_price(instrument.reference_price)
+
+    @property
+    def phase(self) -> Phase:
+        """The trading phase; setting it sets :attr:`continuous` too."""
+        return self._phase
+
+    @phase.setter
+    def phase(self, phase: Phase) -> None:
+        self._phase = phase
+        self.continuous = phase == Phase.CONTINUOUS
 
     # -- price state --------------------------------------------------------------------
 

@@ -37,7 +37,6 @@ from engine.messages import (
     NewOrder,
     OrderAccepted,
     OrderRejected,
-    Phase,
     ReferencePriceChanged,
     Request,
     SetPhase,
@@ -52,7 +51,6 @@ from engine.phases import ENGLISH, PhaseControl
 from engine.validation import check_amend, check_new_order
 
 BUY = Side.BUY
-CONTINUOUS = Phase.CONTINUOUS
 NEW = Request.NEW
 CANCELLED = DoneStatus.CANCELLED
 _encode = msgspec.msgpack.Encoder().encode
@@ -182,7 +180,7 @@ class Core(PhaseControl):
         if not reason:
             reason = check_new_order(book, cmd, ts)
             if not reason:
-                if book.phase == ENGLISH:
+                if not book.continuous and book.phase == ENGLISH:
                     reason = check_english_order(book, cmd)
                 if not reason and risk:
                     reason = risk.check_order(cmd, book, ts)
@@ -191,7 +189,7 @@ class Core(PhaseControl):
         price = cmd.price
         if (
             cmd.post_only
-            and book.phase == CONTINUOUS
+            and book.continuous
             and self.matcher.crosses(book, cmd.side, price)
         ):
             return self._reject(cmd, NEW, Reason.POST_ONLY_WOULD_TAKE, seq, ts, out)
@@ -240,7 +238,7 @@ class Core(PhaseControl):
         matcher.execute(book, order, seq, ts, out, cmd.min_qty)
         if matcher.trade_high:
             matcher.release_stops(book, seq, ts, out)
-        if book.phase != CONTINUOUS:
+        if not book.continuous:
             if book.phase == ENGLISH and cmd.side == Side.BUY:
                 self._extend_english(book, seq, ts, out)
             self._publish_indicative(book, seq, ts, out)
@@ -261,7 +259,7 @@ class Core(PhaseControl):
         if order.participant != cmd.participant:
             self._reject(cmd, request, Reason.NOT_ORDER_OWNER, seq, ts, out)
             return None
-        if book.phase == ENGLISH:
+        if not book.continuous and book.phase == ENGLISH:
             self._reject(cmd, request, Reason.AUCTION_BINDING, seq, ts, out)
             return None
         return book, order
@@ -276,11 +274,15 @@ class Core(PhaseControl):
     def _cancel(self, cmd: CancelOrder, seq: int, ts: int, out: list) -> None:
         book = self.books.get(cmd.instrument)
         order = None if book is None else book.orders.get(cmd.order_id)
-        if order is None or order.participant != cmd.participant or book.phase == ENGLISH:
+        if (
+            order is None
+            or order.participant != cmd.participant
+            or (not book.continuous and book.phase == ENGLISH)
+        ):
             self._live_order(cmd, Request.CANCEL, seq, ts, out)  # rejects with the reason
             return
         self._remove(book, order, CANCELLED, Reason.CANCELLED_BY_PARTICIPANT, seq, ts, out)
-        if book.phase != CONTINUOUS:
+        if not book.continuous:
             self._publish_indicative(book, seq, ts, out)
 
     def _remove(
@@ -310,7 +312,7 @@ class Core(PhaseControl):
         if (
             not reason
             and order.post_only
-            and book.phase == CONTINUOUS
+            and book.continuous
             and cmd.price != order.price
             and self.matcher.crosses(book, order.side, cmd.price)
         ):
@@ -324,7 +326,7 @@ class Core(PhaseControl):
             self._amend_in_place(book, order, cmd.price, cmd.qty, seq, ts, out)
         else:
             self._amend_requeue(book, order, cmd, seq, ts, out)
-        if book.phase != CONTINUOUS:
+        if not book.continuous:
             self._publish_indicative(book, seq, ts, out)
 
     def _amend_requeue(

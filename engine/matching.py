@@ -46,7 +46,6 @@ CANCEL_MAKER = StpMode.CANCEL_MAKER
 CANCEL_BOTH = StpMode.CANCEL_BOTH
 SELF_TRADE = Reason.SELF_TRADE_PREVENTED
 NO_REASON = Reason.NONE
-CONTINUOUS = Phase.CONTINUOUS
 
 
 class Matcher:
@@ -71,7 +70,7 @@ class Matcher:
         would trade beyond the dynamic band stops at its edge and starts a volatility
         interruption, into which the order's remainder rests (IOC and FOK are cancelled).
         """
-        if book.phase != CONTINUOUS:
+        if not book.continuous:
             self.rest(book, order, seq, ts, out)
             return
         buy = order.side == BUY

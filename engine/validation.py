@@ -27,7 +27,6 @@ STOP_LIMIT = OrderType.STOP_LIMIT
 MARKET = OrderType.MARKET
 GTD = TimeInForce.GTD
 IMMEDIATE = (TimeInForce.IOC, TimeInForce.FOK)
-CONTINUOUS = Phase.CONTINUOUS
 AT_OPEN = TimeInForce.AT_OPEN
 AT_CLOSE = TimeInForce.AT_CLOSE
 LAST_CONTINUOUS_TIF = TimeInForce.FOK
@@ -35,8 +34,10 @@ LAST_CONTINUOUS_TIF = TimeInForce.FOK
 
 def _phase_reason(book: Book) -> Reason:
     """Orders and amends are taken in continuous trading and in calls only."""
+    if book.continuous:
+        return OK
     phase = book.phase
-    if phase == CONTINUOUS or phase in CALL_PHASES:
+    if phase in CALL_PHASES:
         return OK
     if book.instrument.regime == TradingRegime.RFQ:
         return Reason.REGIME_VIOLATION  # RFQ negotiation is not built: no order book trading
@@ -75,7 +76,7 @@ def check_new_order(book: Book, cmd: NewOrder, ts: int) -> Reason:
 
     Written flat, without helper calls, because every new order pays for it.
     """
-    if book.phase != CONTINUOUS:
+    if not book.continuous:
         reason = _call_reason(book, cmd)
         if reason:
             return reason
