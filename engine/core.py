@@ -22,7 +22,7 @@ from engine.auction import check_english_order
 from engine.book import Book, Level, Order
 from engine.codes import Reason
 from engine.instruments import BAND_BP_MAX, Instrument, instrument_problems
-from engine.matching import Matcher
+from engine.matching import Matcher, amended_event, crosses, done_event, level_event
 from engine.messages import (
     CALL_PHASES,
     AmendOrder,
@@ -187,11 +187,7 @@ class Core(PhaseControl):
         if reason:
             return self._reject(cmd, NEW, reason, seq, ts, out)
         price = cmd.price
-        if (
-            cmd.post_only
-            and book.continuous
-            and self.matcher.crosses(book, cmd.side, price)
-        ):
+        if cmd.post_only and book.continuous and crosses(book, cmd.side, price):
             return self._reject(cmd, NEW, Reason.POST_ONLY_WOULD_TAKE, seq, ts, out)
         if order_id > last_id + 1:
             self.id_gaps.append((last_id + 1, order_id - 1))
@@ -296,10 +292,10 @@ class Core(PhaseControl):
         out: list,
     ) -> None:
         """Take a live order out of the market and report it (and its level) changed."""
-        out.append(self.matcher.done(book, order, seq, ts, status, reason))
+        out.append(done_event(book, order, seq, ts, status, reason))
         level = _take_out(book, order)
         if level is not None:
-            out.append(self.matcher.level_event(book, order.side, level, seq, ts))
+            out.append(level_event(book, order.side, level, seq, ts))
 
     def _amend(self, cmd: AmendOrder, seq: int, ts: int, out: list) -> None:
         found = self._live_order(cmd, Request.AMEND, seq, ts, out)
@@ -314,7 +310,7 @@ class Core(PhaseControl):
             and order.post_only
             and book.continuous
             and cmd.price != order.price
-            and self.matcher.crosses(book, order.side, cmd.price)
+            and crosses(book, order.side, cmd.price)
         ):
             reason = Reason.POST_ONLY_WOULD_TAKE
         if reason:
@@ -336,9 +332,9 @@ class Core(PhaseControl):
         leaves = cmd.qty - order.filled
         level = book.unrest(order)
         if level.price:
-            out.append(self.matcher.level_event(book, order.side, level, seq, ts))
+            out.append(level_event(book, order.side, level, seq, ts))
         order.price, order.qty, order.leaves = cmd.price, cmd.qty, leaves
-        out.append(self.matcher.amended(book, order, seq, ts, False, Reason.NONE))
+        out.append(amended_event(book, order, seq, ts, False, Reason.NONE))
         self.matcher.execute(book, order, seq, ts, out)
         if self.matcher.trade_high:
             self.matcher.release_stops(book, seq, ts, out)
@@ -353,9 +349,9 @@ class Core(PhaseControl):
             order.price, order.qty, order.leaves = price, qty, leaves
         else:
             level = book.resize(order, leaves)
-        out.append(self.matcher.amended(book, order, seq, ts, True, Reason.NONE))
+        out.append(amended_event(book, order, seq, ts, True, Reason.NONE))
         if level is not None and level.price:
-            out.append(self.matcher.level_event(book, order.side, level, seq, ts))
+            out.append(level_event(book, order.side, level, seq, ts))
 
     def _mass_cancel(self, cmd: MassCancel, seq: int, ts: int, out: list) -> None:
         if cmd.instrument is not None and cmd.instrument not in self.books:
@@ -395,12 +391,12 @@ class Core(PhaseControl):
         """Remove many orders in id order, reporting each touched level once at the end."""
         touched = {}
         for order in sorted(orders, key=_order_id):
-            out.append(self.matcher.done(book, order, seq, ts, status, reason))
+            out.append(done_event(book, order, seq, ts, status, reason))
             level = _take_out(book, order)
             if level is not None:
                 touched[(order.side, level.price)] = level
         for (side, _), level in sorted(touched.items(), key=_level_key):
-            out.append(self.matcher.level_event(book, side, level, seq, ts))
+            out.append(level_event(book, side, level, seq, ts))
 
     # -- calendar -----------------------------------------------------------------------
 
