@@ -95,14 +95,16 @@ class Matcher:
             levels, key_limit = book.bids, -limit
         tif = order.tif
         crossed = False
-        if levels and best_key(levels) <= key_limit:
-            crossed = True
+        if levels:
+            best = best_key(levels)
+            crossed = best <= key_limit
+        if crossed:
             needed = order.leaves if tif == FOK else min_qty
             if needed and executable_qty(book, order, limit, needed) < needed:
                 reason = Reason.FOK_NOT_FILLED if tif == FOK else Reason.MIN_QTY_NOT_MET
                 out.append(done_event(book, order, seq, ts, CANCELLED, reason))
                 return
-            if self._sweep(book, order, levels, key_limit, seq, ts, out):
+            if self._sweep(book, order, buy, levels, best, key_limit, seq, ts, out):
                 out.append(done_event(book, order, seq, ts, CANCELLED, SELF_TRADE))
                 return
             if not order.leaves:
@@ -166,11 +168,19 @@ class Matcher:
     # -- the sweep ----------------------------------------------------------------------
 
     def _sweep(
-        self, book: Book, taker: Order, levels, key_limit: int, seq: int, ts: int, out: list
+        self,
+        book: Book,
+        taker: Order,
+        buy: bool,
+        levels,
+        key: int,
+        key_limit: int,
+        seq: int,
+        ts: int,
+        out: list,
     ) -> bool:
-        """Take liquidity from ``levels`` (the opposite side) up to the level key
-        ``key_limit``; True if self-trade prevention ended the taker."""
-        buy = taker.side == BUY
+        """Take liquidity from ``levels`` (the opposite side), from the best level ``key`` up
+        to the level key ``key_limit``; True if self-trade prevention ended the taker."""
         instrument = book.instrument_id
         index = book.orders
         aggressor = taker.side
@@ -181,11 +191,8 @@ class Matcher:
         append = out.append
         trade_id = self.last_trade_id
         stopped = False
-        left = 1
-        while levels:
-            key = best_key(levels)
-            if key > key_limit:
-                break
+        left = taker.leaves
+        while True:
             level = levels[key]
             price = level.price
             orders = level.orders
@@ -273,7 +280,10 @@ class Matcher:
                 )
             if not orders:
                 del levels[key]
-            if stopped or not left:
+            if stopped or not left or not levels:
+                break
+            key = best_key(levels)
+            if key > key_limit:
                 break
         self.last_trade_id = trade_id
         return stopped
