@@ -52,7 +52,10 @@ from engine.validation import check_amend, check_new_order
 
 BUY = Side.BUY
 NEW = Request.NEW
+AMEND = Request.AMEND
+NO_REASON = Reason.NONE
 CANCELLED = DoneStatus.CANCELLED
+BY_PARTICIPANT = Reason.CANCELLED_BY_PARTICIPANT
 _encode = msgspec.msgpack.Encoder().encode
 
 
@@ -235,7 +238,7 @@ class Core(PhaseControl):
         if matcher.trade_high:
             matcher.release_stops(book, seq, ts, out)
         if not book.continuous:
-            if book.phase == ENGLISH and cmd.side == Side.BUY:
+            if book.phase == ENGLISH and cmd.side == BUY:
                 self._extend_english(book, seq, ts, out)
             self._publish_indicative(book, seq, ts, out)
         return None
@@ -277,28 +280,15 @@ class Core(PhaseControl):
         ):
             self._live_order(cmd, Request.CANCEL, seq, ts, out)  # rejects with the reason
             return
-        self._remove(book, order, CANCELLED, Reason.CANCELLED_BY_PARTICIPANT, seq, ts, out)
-        if not book.continuous:
-            self._publish_indicative(book, seq, ts, out)
-
-    def _remove(
-        self,
-        book: Book,
-        order: Order,
-        status: DoneStatus,
-        reason: Reason,
-        seq: int,
-        ts: int,
-        out: list,
-    ) -> None:
-        """Take a live order out of the market and report it (and its level) changed."""
-        out.append(done_event(book, order, seq, ts, status, reason))
+        out.append(done_event(book, order, seq, ts, CANCELLED, BY_PARTICIPANT))
         level = _take_out(book, order)
         if level is not None:
             out.append(level_event(book, order.side, level, seq, ts))
+        if not book.continuous:
+            self._publish_indicative(book, seq, ts, out)
 
     def _amend(self, cmd: AmendOrder, seq: int, ts: int, out: list) -> None:
-        found = self._live_order(cmd, Request.AMEND, seq, ts, out)
+        found = self._live_order(cmd, AMEND, seq, ts, out)
         if not found:
             return
         book, order = found
@@ -334,7 +324,7 @@ class Core(PhaseControl):
         if level.price:
             out.append(level_event(book, order.side, level, seq, ts))
         order.price, order.qty, order.leaves = cmd.price, cmd.qty, leaves
-        out.append(amended_event(book, order, seq, ts, False, Reason.NONE))
+        out.append(amended_event(book, order, seq, ts, False, NO_REASON))
         self.matcher.execute(book, order, seq, ts, out)
         if self.matcher.trade_high:
             self.matcher.release_stops(book, seq, ts, out)
@@ -349,7 +339,7 @@ class Core(PhaseControl):
             order.price, order.qty, order.leaves = price, qty, leaves
         else:
             level = book.resize(order, leaves)
-        out.append(amended_event(book, order, seq, ts, True, Reason.NONE))
+        out.append(amended_event(book, order, seq, ts, True, NO_REASON))
         if level is not None and level.price:
             out.append(level_event(book, order.side, level, seq, ts))
 

@@ -46,6 +46,9 @@ CANCEL_MAKER = StpMode.CANCEL_MAKER
 CANCEL_BOTH = StpMode.CANCEL_BOTH
 SELF_TRADE = Reason.SELF_TRADE_PREVENTED
 NO_REASON = Reason.NONE
+IOC_REMAINDER = Reason.IOC_REMAINDER
+MARKET_PROTECTION = Reason.MARKET_PROTECTION
+MARKET_NO_LIQUIDITY = Reason.MARKET_NO_LIQUIDITY
 
 
 class Matcher:
@@ -133,10 +136,10 @@ class Matcher:
             out.append(done_event(book, order, seq, ts, CANCELLED, reason))
         elif not price:
             opposite = book.asks if buy else book.bids
-            reason = Reason.MARKET_PROTECTION if opposite else Reason.MARKET_NO_LIQUIDITY
+            reason = MARKET_PROTECTION if opposite else MARKET_NO_LIQUIDITY
             out.append(done_event(book, order, seq, ts, CANCELLED, reason))
         elif tif == IOC:
-            out.append(done_event(book, order, seq, ts, CANCELLED, Reason.IOC_REMAINDER))
+            out.append(done_event(book, order, seq, ts, CANCELLED, IOC_REMAINDER))
         else:
             rest_order(book, order, seq, ts, out)
 
