@@ -100,7 +100,8 @@ class Matcher:
         crossed = False
         if levels:
             best = best_key(levels)
-            crossed = best <= key_limit
+            if best <= key_limit:
+                crossed = True
         if crossed:
             needed = order.leaves if tif == FOK else min_qty
             if needed and executable_qty(book, order, limit, needed) < needed:
