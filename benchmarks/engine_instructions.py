@@ -1,14 +1,14 @@
 """Engine cost in CPU instructions per command, counted by callgrind: steady on a noisy VM.
 
 Prints one JSON line: instructions per command for the engine and the naive book on the
-``mixed`` stream, and for ``Core.apply`` on the journal benchmark's flow (limit orders of 1
-to 5 units at the reference price +-5 ticks from two participants, as ``benchmarks/journal.py``
-sends them through the gateway). Each workload runs in its own ``valgrind --tool=callgrind``
-process with ``PYTHONHASHSEED=0``, once replaying the commands and once only loading them; the
-difference divided by the commands is the figure. Streams are generated once and cached as
-msgpack, so loading is a decode and does not run the engine.
+``mixed`` and ``amend_heavy`` streams, and for ``Core.apply`` on the journal benchmark's flow
+(limit orders of 1 to 5 units at the reference price +-5 ticks from two participants, as
+``benchmarks/journal.py`` sends them through the gateway). Each workload runs in its own
+``valgrind --tool=callgrind`` process with ``PYTHONHASHSEED=0``, once replaying the commands
+and once only loading them; the difference divided by the commands is the figure. Streams are
+generated once and cached as msgpack, so loading is a decode and does not run the engine.
 
-    .venv/bin/python benchmarks/engine_instructions.py [--n 20000]
+    .venv/bin/python benchmarks/engine_instructions.py [--n 20000] [--workload engine_mixed]
 """
 
 from __future__ import annotations
@@ -29,14 +29,27 @@ import msgspec
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from benchmarks.naive_book import NaiveBook
-from benchmarks.streams import BENCH_ID, bench_instrument, mixed
+from benchmarks.streams import BENCH_ID, amend_heavy, bench_instrument, mixed
 from engine.core import Core
 from engine.instruments import default_instruments
 from engine.messages import AnyCommand, NewOrder, Side
 
 JOURNAL_INSTRUMENT = "RPU-GUZHENG-CAT"
 JOURNAL_PARTICIPANTS = ("BENCH-A", "BENCH-B")
-WORKLOADS = ("engine_mixed", "naive_mixed", "journal_flow")
+WORKLOADS = (
+    "engine_mixed",
+    "naive_mixed",
+    "engine_amend_heavy",
+    "naive_amend_heavy",
+    "journal_flow",
+)
+STREAMS = {"mixed": mixed, "amend_heavy": amend_heavy}
+
+
+def _stream(workload: str) -> str:
+    """The command list a workload replays: ``engine_mixed`` -> ``mixed``, ``journal_flow``
+    -> ``flow``."""
+    return workload.split("_", 1)[1]
 
 
 def journal_flow(n: int, seed: int = 7) -> list[NewOrder]:
@@ -59,7 +72,7 @@ def _load(path: Path) -> list:
 def run_workload(workload: str, path: Path, replay: bool) -> None:
     """Load the cached commands and, if ``replay``, apply them (the callgrind child's job)."""
     commands = _load(path)
-    if workload == "naive_mixed":
+    if workload.startswith("naive_"):
         book = Core([bench_instrument()]).book(BENCH_ID)
         naive = NaiveBook(book.band_low, book.band_high)
         if replay:
@@ -113,30 +126,33 @@ def main() -> None:
         out_dir = Path(args.keep or tmp)
         out_dir.mkdir(parents=True, exist_ok=True)
         encode = msgspec.msgpack.encode
-        streams = {"mixed": mixed(args.n), "journal": journal_flow(args.n)}
-        paths = {}
-        for name, commands in streams.items():
-            paths[name] = Path(tmp) / f"{name}.msgpack"
-            paths[name].write_bytes(encode(commands))
         workloads = args.workload or list(WORKLOADS)
+        paths, sizes = {}, {}
+        for workload in workloads:
+            name = _stream(workload)
+            if name not in paths:
+                commands = journal_flow(args.n) if name == "flow" else STREAMS[name](args.n)
+                paths[name] = Path(tmp) / f"{name}.msgpack"
+                paths[name].write_bytes(encode(commands))
+                sizes[name] = len(commands)
         runs = [(w, replay) for w in workloads for replay in (True, False)]
 
         def count(run: tuple[str, bool]) -> int:
             workload, replay = run
-            path = paths["journal" if workload == "journal_flow" else "mixed"]
-            return _count(workload, path, replay, out_dir)
+            return _count(workload, paths[_stream(workload)], replay, out_dir)
 
         print(f"counting {len(runs)} callgrind runs", file=sys.stderr)
         with ThreadPoolExecutor(args.jobs) as pool:
             counts = dict(zip(runs, pool.map(count, runs), strict=True))
         result: dict = {"n": args.n}
         for workload in workloads:
-            per_cmd = (counts[workload, True] - counts[workload, False]) / args.n
+            size = sizes[_stream(workload)]
+            per_cmd = (counts[workload, True] - counts[workload, False]) / size
             result[f"{workload}_instr_per_cmd"] = round(per_cmd)
-        if "engine_mixed" in workloads and "naive_mixed" in workloads:
-            result["ratio_by_instructions"] = round(
-                result["naive_mixed_instr_per_cmd"] / result["engine_mixed_instr_per_cmd"], 3
-            )
+        for stream in STREAMS:
+            engine, naive = f"engine_{stream}_instr_per_cmd", f"naive_{stream}_instr_per_cmd"
+            if engine in result and naive in result:
+                result[f"{stream}_ratio_by_instructions"] = round(result[naive] / result[engine], 3)
         print(json.dumps(result), flush=True)
 
 
