@@ -325,9 +325,10 @@ class Core(PhaseControl):
             out.append(level_event(book, order.side, level, seq, ts))
         order.price, order.qty, order.leaves = cmd.price, cmd.qty, leaves
         out.append(amended_event(book, order, seq, ts, False, NO_REASON))
-        self.matcher.execute(book, order, seq, ts, out)
-        if self.matcher.trade_high:
-            self.matcher.release_stops(book, seq, ts, out)
+        matcher = self.matcher
+        matcher.execute(book, order, seq, ts, out)
+        if matcher.trade_high:
+            matcher.release_stops(book, seq, ts, out)
 
     def _amend_in_place(
         self, book: Book, order: Order, price: int, qty: int, seq: int, ts: int, out: list

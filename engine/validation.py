@@ -141,9 +141,10 @@ def _stop_reason(book: Book, cmd: NewOrder) -> Reason:
 
 def check_amend(book: Book, order: Order, cmd: AmendOrder) -> Reason:
     """The first rule an amend of live ``order`` to ``cmd``'s price and quantity breaks."""
-    reason = _phase_reason(book)
-    if reason:
-        return reason
+    if not book.continuous:
+        reason = _phase_reason(book)
+        if reason:
+            return reason
     if cmd.qty <= 0 or cmd.qty % book.instrument.lot_size:
         return Reason.QTY_NOT_LOT_MULTIPLE
     if order.price == 0:  # a pending stop that becomes a market order has no price to change
