@@ -225,23 +225,13 @@ class Matcher:
                 maker_id = maker.order_id
                 maker_name = maker.participant
                 if buy:
-                    buy_id, sell_id, buyer, seller, buy_left, sell_left = (
-                        taker_id,
-                        maker_id,
-                        me,
-                        maker_name,
-                        left,
-                        maker_left,
-                    )
+                    buy_id, sell_id = taker_id, maker_id
+                    buyer, seller = me, maker_name
+                    buy_left, sell_left = left, maker_left
                 else:
-                    buy_id, sell_id, buyer, seller, buy_left, sell_left = (
-                        maker_id,
-                        taker_id,
-                        maker_name,
-                        me,
-                        maker_left,
-                        left,
-                    )
+                    buy_id, sell_id = maker_id, taker_id
+                    buyer, seller = maker_name, me
+                    buy_left, sell_left = maker_left, left
                 append(
                     Trade(
                         seq,
