@@ -206,7 +206,10 @@ class Book:
             levels, key = None, 0
             level = self.market_bids if order.side == BUY else self.market_asks
         else:
-            levels, key = (self.bids, -price) if order.side == BUY else (self.asks, price)
+            if order.side == BUY:
+                levels, key = self.bids, -price
+            else:
+                levels, key = self.asks, price
             level = levels[key]
         del level.orders[order.order_id]
         level.qty -= order.visible
