@@ -18,6 +18,8 @@ from __future__ import annotations
 
 import heapq
 
+from sortedcontainers import SortedDict
+
 from engine.book import Book, Level, Order, best_key
 from engine.codes import Reason
 from engine.messages import (
@@ -55,8 +57,8 @@ class Matcher:
     """Matches orders against a book and numbers the trades; one per core.
 
     ``trade_low`` and ``trade_high`` span the prices traded since stops were last released
-    (0 when nothing traded, or nothing traded in a book with pending stops): the caller
-    releases stops only when ``trade_high`` is set.
+    (0 unless something traded in a book with pending stops): the caller releases stops only
+    when ``trade_high`` is set.
     """
 
     def __init__(self) -> None:
@@ -176,7 +178,7 @@ class Matcher:
         book: Book,
         taker: Order,
         buy: bool,
-        levels,
+        levels: SortedDict,
         key: int,
         key_limit: int,
         seq: int,

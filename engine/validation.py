@@ -33,9 +33,8 @@ LAST_CONTINUOUS_TIF = TimeInForce.FOK
 
 
 def _phase_reason(book: Book) -> Reason:
-    """Orders and amends are taken in continuous trading and in calls only."""
-    if book.continuous:
-        return OK
+    """Outside continuous trading (callers test ``book.continuous`` first, a bool), orders
+    and amends are taken in calls only."""
     phase = book.phase
     if phase in CALL_PHASES:
         return OK
