@@ -16,7 +16,7 @@ from collections.abc import Iterator
 from engine.book import Book, Level, Order
 from engine.codes import Reason
 from engine.instruments import AuctionRule
-from engine.matching import Matcher
+from engine.matching import Matcher, done_event
 from engine.messages import (
     AuctionIndicative,
     BookLevelChanged,
@@ -203,7 +203,7 @@ def _apply_fills(
         if level.price:
             touched[(order.side, level.price)] = level
         if not order.leaves:
-            out.append(matcher.done(book, order, seq, ts, DoneStatus.FILLED, Reason.NONE))
+            out.append(done_event(book, order, seq, ts, DoneStatus.FILLED, Reason.NONE))
     for (side, level_price), level in sorted(touched.items(), key=_touched_key):
         out.append(BookLevelChanged(seq, ts, iid, side, level_price, level.qty, len(level.orders)))
     book.last_price = price

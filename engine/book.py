@@ -79,6 +79,7 @@ class Order(msgspec.Struct, gc=False):
     post_only: bool
     stop_price: int
     expire_ts: int
+    """Non-zero exactly for GTD orders (validation), so it alone marks one for the GTD index."""
     filled: int = 0
     min_qty: int = 0
     """Checked when the order first meets the book: on entry, or when a stop triggers."""
@@ -112,9 +113,15 @@ class Book:
         self.orders: dict[int, Order] = {}
         self.stops_buy: SortedList = SortedList()
         self.stops_sell: SortedList = SortedList()
+        self.stop_count = 0
+        """Pending stops on both sides: a plain int, since the matcher asks after every trade
+        and a ``SortedList``'s truth test is a Python-level ``__len__``."""
         self.gtd: SortedList = SortedList()
         self.market_bids = Level(0)
         self.market_asks = Level(0)
+        self.continuous = False
+        """``phase == CONTINUOUS``, kept by the phase setter: the hot path tests this bool, since
+        CPython 3.11 does not specialise comparisons of IntEnum members."""
         self.phase = INITIAL_PHASE[instrument.regime]
         self.phase_end_ts = 0
         self.english: EnglishTerms | None = None
@@ -125,6 +132,16 @@ class Book:
         self.band_low = 0
         self.band_high = 0
         self.set_reference_price(instrument.reference_price)
+
+    @property
+    def phase(self) -> Phase:
+        """The trading phase; setting it sets :attr:`continuous` too."""
+        return self._phase
+
+    @phase.setter
+    def phase(self, phase: Phase) -> None:
+        self._phase = phase
+        self.continuous = phase == Phase.CONTINUOUS
 
     # -- price state --------------------------------------------------------------------
 
@@ -171,7 +188,7 @@ class Book:
         if order.peak:
             level.hidden += order.leaves - order.visible
         self.orders[oid] = order
-        if order.tif == GTD:
+        if order.expire_ts:  # GTD
             self.gtd.add((order.expire_ts, oid))
         return level
 
@@ -189,7 +206,10 @@ class Book:
             levels, key = None, 0
             level = self.market_bids if order.side == BUY else self.market_asks
         else:
-            levels, key = (self.bids, -price) if order.side == BUY else (self.asks, price)
+            if order.side == BUY:
+                levels, key = self.bids, -price
+            else:
+                levels, key = self.asks, price
             level = levels[key]
         del level.orders[order.order_id]
         level.qty -= order.visible
@@ -198,7 +218,7 @@ class Book:
         if levels is not None and not level.orders:
             del levels[key]
         del self.orders[order.order_id]
-        if order.tif == GTD:
+        if order.expire_ts:  # GTD
             self.gtd.remove((order.expire_ts, order.order_id))
         return level
 
@@ -229,15 +249,17 @@ class Book:
     def add_stop(self, order: Order) -> None:
         stops = self.stops_buy if order.side == BUY else self.stops_sell
         stops.add((order.stop_price, order.order_id))
+        self.stop_count += 1
         self.orders[order.order_id] = order
-        if order.tif == GTD:
+        if order.expire_ts:  # GTD
             self.gtd.add((order.expire_ts, order.order_id))
 
     def remove_stop(self, order: Order) -> None:
         stops = self.stops_buy if order.side == BUY else self.stops_sell
         stops.remove((order.stop_price, order.order_id))
+        self.stop_count -= 1
         del self.orders[order.order_id]
-        if order.tif == GTD:
+        if order.expire_ts:  # GTD
             self.gtd.remove((order.expire_ts, order.order_id))
 
     def take_triggered_stops(self, low: int, high: int) -> list[Order]:
@@ -253,9 +275,10 @@ class Book:
         sells = self.stops_sell
         while sells and sells[-1][0] >= low:
             ids.append(sells.pop()[1])
+        self.stop_count -= len(ids)
         triggered = [self.orders.pop(oid) for oid in ids]
         for order in triggered:
-            if order.tif == GTD:
+            if order.expire_ts:  # GTD
                 self.gtd.remove((order.expire_ts, order.order_id))
         return triggered
 
@@ -331,13 +354,15 @@ class Book:
                     if order.peak and order.visible > order.peak:
                         raise InvariantError(f"order {oid}: visible above peak")
                     seen += 1
+        if self.stop_count != len(self.stops_buy) + len(self.stops_sell):
+            raise InvariantError(f"{self.instrument_id}: stop count drift")
         for stops, side in ((self.stops_buy, BUY), (self.stops_sell, SELL)):
             for _, oid in stops:
                 self._check_order(self.orders.get(oid), oid, side)
                 seen += 1
         if seen != len(self.orders):
             raise InvariantError(f"{self.instrument_id}: index {len(self.orders)} != {seen} live")
-        gtd = [(o.expire_ts, o.order_id) for o in self.orders.values() if o.tif == TimeInForce.GTD]
+        gtd = [(o.expire_ts, o.order_id) for o in self.orders.values() if o.tif == GTD]
         if sorted(gtd) != list(self.gtd):
             raise InvariantError(f"{self.instrument_id}: GTD index drift")
 

@@ -22,7 +22,7 @@ from engine.auction import check_english_order
 from engine.book import Book, Level, Order
 from engine.codes import Reason
 from engine.instruments import BAND_BP_MAX, Instrument, instrument_problems
-from engine.matching import Matcher
+from engine.matching import Matcher, amended_event, crosses, done_event, level_event
 from engine.messages import (
     CALL_PHASES,
     AmendOrder,
@@ -37,7 +37,6 @@ from engine.messages import (
     NewOrder,
     OrderAccepted,
     OrderRejected,
-    Phase,
     ReferencePriceChanged,
     Request,
     SetPhase,
@@ -52,9 +51,11 @@ from engine.phases import ENGLISH, PhaseControl
 from engine.validation import check_amend, check_new_order
 
 BUY = Side.BUY
-CONTINUOUS = Phase.CONTINUOUS
 NEW = Request.NEW
+AMEND = Request.AMEND
+NO_REASON = Reason.NONE
 CANCELLED = DoneStatus.CANCELLED
+BY_PARTICIPANT = Reason.CANCELLED_BY_PARTICIPANT
 _encode = msgspec.msgpack.Encoder().encode
 
 
@@ -173,28 +174,30 @@ class Core(PhaseControl):
         book = self.books.get(cmd.instrument)
         if book is None:
             return self._reject(cmd, NEW, Reason.UNKNOWN_INSTRUMENT, seq, ts, out)
-        if cmd.order_id <= self.last_order_id:
+        order_id = cmd.order_id
+        last_id = self.last_order_id
+        if order_id <= last_id:
             return self._reject(cmd, NEW, Reason.DUPLICATE_ORDER_ID, seq, ts, out)
         risk = self.risk
         reason = risk and risk.check_permission(cmd, book)
         if not reason:
             reason = check_new_order(book, cmd, ts)
-        if not reason and book.phase == ENGLISH:
-            reason = check_english_order(book, cmd)
-        if not reason and risk:
-            reason = risk.check_order(cmd, book, ts)
+            if not reason:
+                if not book.continuous and book.phase == ENGLISH:
+                    reason = check_english_order(book, cmd)
+                if not reason and risk:
+                    reason = risk.check_order(cmd, book, ts)
         if reason:
             return self._reject(cmd, NEW, reason, seq, ts, out)
         price = cmd.price
-        stop = cmd.stop_price
-        continuous = book.phase == CONTINUOUS
-        if cmd.post_only and continuous and self.matcher.crosses(book, cmd.side, price):
+        if cmd.post_only and book.continuous and crosses(book, cmd.side, price):
             return self._reject(cmd, NEW, Reason.POST_ONLY_WOULD_TAKE, seq, ts, out)
-        if cmd.order_id > self.last_order_id + 1:
-            self.id_gaps.append((self.last_order_id + 1, cmd.order_id - 1))
-        self.last_order_id = cmd.order_id
+        if order_id > last_id + 1:
+            self.id_gaps.append((last_id + 1, order_id - 1))
+        self.last_order_id = order_id
+        stop = cmd.stop_price
         order = Order(
-            cmd.order_id,
+            order_id,
             cmd.participant,
             cmd.side,
             cmd.order_type,
@@ -216,7 +219,7 @@ class Core(PhaseControl):
                 seq,
                 ts,
                 cmd.instrument,
-                cmd.order_id,
+                order_id,
                 cmd.participant,
                 cmd.side,
                 cmd.order_type,
@@ -234,8 +237,8 @@ class Core(PhaseControl):
         matcher.execute(book, order, seq, ts, out, cmd.min_qty)
         if matcher.trade_high:
             matcher.release_stops(book, seq, ts, out)
-        if book.phase != CONTINUOUS:
-            if book.phase == ENGLISH and cmd.side == Side.BUY:
+        if not book.continuous:
+            if book.phase == ENGLISH and cmd.side == BUY:
                 self._extend_english(book, seq, ts, out)
             self._publish_indicative(book, seq, ts, out)
         return None
@@ -255,7 +258,7 @@ class Core(PhaseControl):
         if order.participant != cmd.participant:
             self._reject(cmd, request, Reason.NOT_ORDER_OWNER, seq, ts, out)
             return None
-        if book.phase == ENGLISH:
+        if not book.continuous and book.phase == ENGLISH:
             self._reject(cmd, request, Reason.AUCTION_BINDING, seq, ts, out)
             return None
         return book, order
@@ -270,31 +273,22 @@ class Core(PhaseControl):
     def _cancel(self, cmd: CancelOrder, seq: int, ts: int, out: list) -> None:
         book = self.books.get(cmd.instrument)
         order = None if book is None else book.orders.get(cmd.order_id)
-        if order is None or order.participant != cmd.participant or book.phase == ENGLISH:
+        if (
+            order is None
+            or order.participant != cmd.participant
+            or (not book.continuous and book.phase == ENGLISH)
+        ):
             self._live_order(cmd, Request.CANCEL, seq, ts, out)  # rejects with the reason
             return
-        self._remove(book, order, CANCELLED, Reason.CANCELLED_BY_PARTICIPANT, seq, ts, out)
-        if book.phase != CONTINUOUS:
-            self._publish_indicative(book, seq, ts, out)
-
-    def _remove(
-        self,
-        book: Book,
-        order: Order,
-        status: DoneStatus,
-        reason: Reason,
-        seq: int,
-        ts: int,
-        out: list,
-    ) -> None:
-        """Take a live order out of the market and report it (and its level) changed."""
-        out.append(self.matcher.done(book, order, seq, ts, status, reason))
+        out.append(done_event(book, order, seq, ts, CANCELLED, BY_PARTICIPANT))
         level = _take_out(book, order)
         if level is not None:
-            out.append(self.matcher.level_event(book, order.side, level, seq, ts))
+            out.append(level_event(book, order.side, level, seq, ts))
+        if not book.continuous:
+            self._publish_indicative(book, seq, ts, out)
 
     def _amend(self, cmd: AmendOrder, seq: int, ts: int, out: list) -> None:
-        found = self._live_order(cmd, Request.AMEND, seq, ts, out)
+        found = self._live_order(cmd, AMEND, seq, ts, out)
         if not found:
             return
         book, order = found
@@ -304,9 +298,9 @@ class Core(PhaseControl):
         if (
             not reason
             and order.post_only
-            and book.phase == CONTINUOUS
+            and book.continuous
             and cmd.price != order.price
-            and self.matcher.crosses(book, order.side, cmd.price)
+            and crosses(book, order.side, cmd.price)
         ):
             reason = Reason.POST_ONLY_WOULD_TAKE
         if reason:
@@ -318,7 +312,7 @@ class Core(PhaseControl):
             self._amend_in_place(book, order, cmd.price, cmd.qty, seq, ts, out)
         else:
             self._amend_requeue(book, order, cmd, seq, ts, out)
-        if book.phase != CONTINUOUS:
+        if not book.continuous:
             self._publish_indicative(book, seq, ts, out)
 
     def _amend_requeue(
@@ -328,12 +322,13 @@ class Core(PhaseControl):
         leaves = cmd.qty - order.filled
         level = book.unrest(order)
         if level.price:
-            out.append(self.matcher.level_event(book, order.side, level, seq, ts))
+            out.append(level_event(book, order.side, level, seq, ts))
         order.price, order.qty, order.leaves = cmd.price, cmd.qty, leaves
-        out.append(self.matcher.amended(book, order, seq, ts, False, Reason.NONE))
-        self.matcher.execute(book, order, seq, ts, out)
-        if self.matcher.trade_high:
-            self.matcher.release_stops(book, seq, ts, out)
+        out.append(amended_event(book, order, seq, ts, False, NO_REASON))
+        matcher = self.matcher
+        matcher.execute(book, order, seq, ts, out)
+        if matcher.trade_high:
+            matcher.release_stops(book, seq, ts, out)
 
     def _amend_in_place(
         self, book: Book, order: Order, price: int, qty: int, seq: int, ts: int, out: list
@@ -345,9 +340,9 @@ class Core(PhaseControl):
             order.price, order.qty, order.leaves = price, qty, leaves
         else:
             level = book.resize(order, leaves)
-        out.append(self.matcher.amended(book, order, seq, ts, True, Reason.NONE))
+        out.append(amended_event(book, order, seq, ts, True, NO_REASON))
         if level is not None and level.price:
-            out.append(self.matcher.level_event(book, order.side, level, seq, ts))
+            out.append(level_event(book, order.side, level, seq, ts))
 
     def _mass_cancel(self, cmd: MassCancel, seq: int, ts: int, out: list) -> None:
         if cmd.instrument is not None and cmd.instrument not in self.books:
@@ -387,12 +382,12 @@ class Core(PhaseControl):
         """Remove many orders in id order, reporting each touched level once at the end."""
         touched = {}
         for order in sorted(orders, key=_order_id):
-            out.append(self.matcher.done(book, order, seq, ts, status, reason))
+            out.append(done_event(book, order, seq, ts, status, reason))
             level = _take_out(book, order)
             if level is not None:
                 touched[(order.side, level.price)] = level
         for (side, _), level in sorted(touched.items(), key=_level_key):
-            out.append(self.matcher.level_event(book, side, level, seq, ts))
+            out.append(level_event(book, side, level, seq, ts))
 
     # -- calendar -----------------------------------------------------------------------
 

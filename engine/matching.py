@@ -18,6 +18,8 @@ from __future__ import annotations
 
 import heapq
 
+from sortedcontainers import SortedDict
+
 from engine.book import Book, Level, Order, best_key
 from engine.codes import Reason
 from engine.messages import (
@@ -46,14 +48,17 @@ CANCEL_MAKER = StpMode.CANCEL_MAKER
 CANCEL_BOTH = StpMode.CANCEL_BOTH
 SELF_TRADE = Reason.SELF_TRADE_PREVENTED
 NO_REASON = Reason.NONE
-CONTINUOUS = Phase.CONTINUOUS
+IOC_REMAINDER = Reason.IOC_REMAINDER
+MARKET_PROTECTION = Reason.MARKET_PROTECTION
+MARKET_NO_LIQUIDITY = Reason.MARKET_NO_LIQUIDITY
 
 
 class Matcher:
     """Matches orders against a book and numbers the trades; one per core.
 
     ``trade_low`` and ``trade_high`` span the prices traded since stops were last released
-    (0 when nothing traded): the caller releases stops only when ``trade_high`` is set.
+    (0 unless something traded in a book with pending stops): the caller releases stops only
+    when ``trade_high`` is set.
     """
 
     def __init__(self) -> None:
@@ -69,71 +74,80 @@ class Matcher:
         Outside continuous trading (a call) the order rests without matching. A sweep that
         would trade beyond the dynamic band stops at its edge and starts a volatility
         interruption, into which the order's remainder rests (IOC and FOK are cancelled).
+        Every path that rests falls through to the one resting step at the end, inline, since
+        most orders rest and a call costs about 400 instructions.
         """
-        if book.phase != CONTINUOUS:
-            self.rest(book, order, seq, ts, out)
-            return
-        buy = order.side == BUY
-        price = order.price
-        limit = price or (book.band_high if buy else book.band_low)
-        beyond = 0
-        dynamic_bp = book.dynamic_band_bp
-        if dynamic_bp:
-            last = book.last_price or book.reference_price
-            edge = last + last * dynamic_bp // 10_000 if buy else last - last * dynamic_bp // 10_000
-            if (edge < limit) if buy else (edge > limit):
-                beyond, limit = limit, edge
-        if buy:
-            crosses = bool(book.asks) and best_key(book.asks) <= limit
-        else:
-            crosses = bool(book.bids) and -best_key(book.bids) >= limit
-        tif = order.tif
-        if crosses:
-            needed = order.leaves if tif == FOK else min_qty
-            if needed and self.executable_qty(book, order, limit, needed) < needed:
-                reason = Reason.FOK_NOT_FILLED if tif == FOK else Reason.MIN_QTY_NOT_MET
-                out.append(self.done(book, order, seq, ts, CANCELLED, reason))
-                return
-            if self._sweep(book, order, limit, seq, ts, out):
-                out.append(self.done(book, order, seq, ts, CANCELLED, SELF_TRADE))
-                return
-            if not order.leaves:
-                out.append(
-                    OrderDone(
-                        seq,
-                        ts,
-                        book.instrument_id,
-                        order.order_id,
-                        order.participant,
-                        FILLED,
-                        NO_REASON,
-                        0,
-                    )
-                )
-                return
-        if beyond and self.crosses(book, order.side, beyond):
-            self._interrupt(book, seq, ts, out)
-            if tif in (IOC, FOK):
-                reason = Reason.IOC_REMAINDER if tif == IOC else Reason.FOK_NOT_FILLED
-                out.append(self.done(book, order, seq, ts, CANCELLED, reason))
+        if book.continuous:
+            buy = order.side == BUY
+            price = order.price
+            beyond = 0
+            dynamic_bp = book.dynamic_band_bp
+            if buy:
+                limit = price or book.band_high
+                if dynamic_bp:
+                    last = book.last_price or book.reference_price
+                    edge = last + last * dynamic_bp // 10_000
+                    if edge < limit:
+                        beyond, limit = limit, edge
+                levels, key_limit = book.asks, limit
             else:
-                self.rest(book, order, seq, ts, out)
-        elif tif == FOK or (min_qty and not crosses):
-            reason = Reason.FOK_NOT_FILLED if tif == FOK else Reason.MIN_QTY_NOT_MET
-            out.append(self.done(book, order, seq, ts, CANCELLED, reason))
-        elif not price:
-            opposite = book.asks if buy else book.bids
-            reason = Reason.MARKET_PROTECTION if opposite else Reason.MARKET_NO_LIQUIDITY
-            out.append(self.done(book, order, seq, ts, CANCELLED, reason))
-        elif tif == IOC:
-            out.append(self.done(book, order, seq, ts, CANCELLED, Reason.IOC_REMAINDER))
-        else:
-            self.rest(book, order, seq, ts, out)
-
-    @staticmethod
-    def rest(book: Book, order: Order, seq: int, ts: int, out: list) -> None:
-        """Put an order in the book showing its peak (a market order joins the call's queue)."""
-        order.visible = min(order.peak, order.leaves) if order.peak else order.leaves
+                limit = price or book.band_low
+                if dynamic_bp:
+                    last = book.last_price or book.reference_price
+                    edge = last - last * dynamic_bp // 10_000
+                    if edge > limit:
+                        beyond, limit = limit, edge
+                levels, key_limit = book.bids, -limit
+            tif = order.tif
+            crossed = False
+            if levels:
+                best = best_key(levels)
+                if best <= key_limit:
+                    crossed = True
+            if crossed:
+                needed = order.leaves if tif == FOK else min_qty
+                if needed and executable_qty(book, order, limit, needed) < needed:
+                    reason = Reason.FOK_NOT_FILLED if tif == FOK else Reason.MIN_QTY_NOT_MET
+                    out.append(done_event(book, order, seq, ts, CANCELLED, reason))
+                    return
+                if self._sweep(book, order, buy, levels, best, key_limit, seq, ts, out):
+                    out.append(done_event(book, order, seq, ts, CANCELLED, SELF_TRADE))
+                    return
+                if not order.leaves:
+                    out.append(
+                        OrderDone(
+                            seq,
+                            ts,
+                            book.instrument_id,
+                            order.order_id,
+                            order.participant,
+                            FILLED,
+                            NO_REASON,
+                            0,
+                        )
+                    )
+                    return
+            if beyond and crosses(book, order.side, beyond):
+                _interrupt(book, seq, ts, out)
+                if tif in (IOC, FOK):
+                    reason = Reason.IOC_REMAINDER if tif == IOC else Reason.FOK_NOT_FILLED
+                    out.append(done_event(book, order, seq, ts, CANCELLED, reason))
+                    return
+            elif tif == FOK or (min_qty and not crossed):
+                reason = Reason.FOK_NOT_FILLED if tif == FOK else Reason.MIN_QTY_NOT_MET
+                out.append(done_event(book, order, seq, ts, CANCELLED, reason))
+                return
+            elif not price:
+                opposite = book.asks if buy else book.bids
+                reason = MARKET_PROTECTION if opposite else MARKET_NO_LIQUIDITY
+                out.append(done_event(book, order, seq, ts, CANCELLED, reason))
+                return
+            elif tif == IOC:
+                out.append(done_event(book, order, seq, ts, CANCELLED, IOC_REMAINDER))
+                return
+        # The order rests, showing its peak (a market order joins the call's queue).
+        peak, leaves = order.peak, order.leaves
+        order.visible = peak if peak and peak < leaves else leaves
         level = book.rest(order)
         if level.price:
             out.append(
@@ -148,20 +162,13 @@ class Matcher:
                 )
             )
 
-    @staticmethod
-    def _interrupt(book: Book, seq: int, ts: int, out: list) -> None:
-        """Switch continuous trading into a volatility interruption's call for its duration."""
-        book.phase = Phase.VOLATILITY_INTERRUPTION
-        book.phase_end_ts = ts + book.instrument.vi_duration_ns
-        out.append(PhaseChanged(seq, ts, book.instrument_id, book.phase, book.phase_end_ts))
-
     def release_stops(self, book: Book, seq: int, ts: int, out: list) -> None:
         """Release the stops this command's trades reached, in acceptance order (see module)."""
         if not self.trade_high:
             return
         queue: list[tuple[int, Order]] = []
         while True:
-            if self.trade_high and (book.stops_buy or book.stops_sell):
+            if self.trade_high and book.stop_count:
                 for order in book.take_triggered_stops(self.trade_low, self.trade_high):
                     heapq.heappush(queue, (order.order_id, order))
             self.trade_low = self.trade_high = 0
@@ -176,107 +183,73 @@ class Matcher:
             )
             if order.price and not book.band_low <= order.price <= book.band_high:
                 reason = Reason.PRICE_OUTSIDE_BAND
-                out.append(self.done(book, order, seq, ts, CANCELLED, reason))
+                out.append(done_event(book, order, seq, ts, CANCELLED, reason))
             else:
                 self.execute(book, order, seq, ts, out, order.min_qty)
 
-    # -- queries ------------------------------------------------------------------------
-
-    @staticmethod
-    def crosses(book: Book, side: int, price: int) -> bool:
-        """Would a limit order at ``price`` on ``side`` take liquidity now?"""
-        if side == BUY:
-            return bool(book.asks) and best_key(book.asks) <= price
-        return bool(book.bids) and -best_key(book.bids) >= price
-
-    @staticmethod
-    def executable_qty(book: Book, taker: Order, limit: int, needed: int) -> int:
-        """Quantity the taker could fill at once within ``limit``, counting hidden quantity.
-
-        Stops counting at ``needed``. Own orders never fill under self-trade prevention: they
-        are skipped (cancel maker, decrement) or end the count (cancel taker, cancel both),
-        and then only what is displayed ahead of the own order counts at its level, since a
-        refreshed iceberg peak joins the queue behind it.
-        """
-        buy = taker.side == BUY
-        levels = book.asks if buy else book.bids
-        key_limit = limit if buy else -limit
-        me, stp = taker.participant, taker.stp
-        stops_at_own = stp in (CANCEL_TAKER, CANCEL_BOTH)
-        total = 0
-        for key, level in levels.items():
-            if key > key_limit:
-                break
-            makers = level.orders.values()
-            if stops_at_own and any(m.participant == me for m in makers):
-                for maker in makers:
-                    if maker.participant == me:
-                        return total
-                    total += maker.visible
-                return total
-            for maker in makers:
-                if stp and maker.participant == me:
-                    continue
-                total += maker.leaves
-                if total >= needed:
-                    return total
-        return total
-
     # -- the sweep ----------------------------------------------------------------------
 
-    def _sweep(self, book: Book, taker: Order, limit: int, seq: int, ts: int, out: list) -> bool:
-        """Take liquidity up to ``limit``; True if self-trade prevention ended the taker."""
-        buy = taker.side == BUY
-        levels = book.asks if buy else book.bids
-        key_limit = limit if buy else -limit
+    def _sweep(
+        self,
+        book: Book,
+        taker: Order,
+        buy: bool,
+        levels: SortedDict,
+        key: int,
+        key_limit: int,
+        seq: int,
+        ts: int,
+        out: list,
+    ) -> bool:
+        """Take liquidity from ``levels`` (the opposite side), from the best level ``key`` up
+        to the level key ``key_limit``; True if self-trade prevention ended the taker."""
         instrument = book.instrument_id
+        index = book.orders
         aggressor = taker.side
         maker_side = SELL if buy else BUY
         me = taker.participant
+        taker_id = taker.order_id
         stp = taker.stp
         append = out.append
         trade_id = self.last_trade_id
         stopped = False
-        price = 0
-        while levels:
-            key = best_key(levels)
-            if key > key_limit:
-                break
+        left = taker.leaves
+        while True:
             level = levels[key]
             price = level.price
             orders = level.orders
             shown, count = level.qty, len(orders)
+            first_trade_id = trade_id
             while orders:
                 maker = orders[next(iter(orders))]
                 if stp and maker.participant == me:
                     stopped = self._prevent_self_trade(book, level, taker, maker, seq, ts, out)
-                    if stopped or not taker.leaves:
+                    left = taker.leaves
+                    if stopped or not left:
                         break
                     continue
-                qty = taker.leaves if taker.leaves < maker.visible else maker.visible
-                maker.visible -= qty
-                maker.leaves -= qty
+                left = taker.leaves
+                visible = maker.visible
+                qty = left if left < visible else visible
+                left -= qty
+                maker_left = maker.leaves - qty
+                maker.visible = visible - qty
+                maker.leaves = maker_left
                 maker.filled += qty
-                taker.leaves -= qty
+                taker.leaves = left
                 taker.filled += qty
                 level.qty -= qty
                 trade_id += 1
+                maker_id = maker.order_id
+                maker_name = maker.participant
                 if buy:
-                    buy_id, sell_id, buyer, seller = (
-                        taker.order_id,
-                        maker.order_id,
-                        me,
-                        maker.participant,
-                    )
-                    buy_left, sell_left = taker.leaves, maker.leaves
+                    buy_id, sell_id = taker_id, maker_id
+                    buyer, seller = me, maker_name
+                    buy_left, sell_left = left, maker_left
                 else:
-                    buy_id, sell_id, buyer, seller = (
-                        maker.order_id,
-                        taker.order_id,
-                        maker.participant,
-                        me,
-                    )
-                    buy_left, sell_left = maker.leaves, taker.leaves
+                    buy_id, sell_id = maker_id, taker_id
+                    buyer, seller = maker_name, me
+                    buy_left, sell_left = maker_left, left
                 append(
                     Trade(
                         seq,
@@ -294,49 +267,47 @@ class Matcher:
                         sell_left,
                     )
                 )
-                if not maker.leaves:
-                    del orders[maker.order_id]
-                    del book.orders[maker.order_id]
-                    if maker.tif == TimeInForce.GTD:
-                        book.gtd.remove((maker.expire_ts, maker.order_id))
+                if not maker_left:
+                    del orders[maker_id]
+                    del index[maker_id]
+                    if maker.expire_ts:  # GTD
+                        book.gtd.remove((maker.expire_ts, maker_id))
                     append(
-                        OrderDone(
-                            seq,
-                            ts,
-                            instrument,
-                            maker.order_id,
-                            maker.participant,
-                            FILLED,
-                            NO_REASON,
-                            0,
-                        )
+                        OrderDone(seq, ts, instrument, maker_id, maker_name, FILLED, NO_REASON, 0)
                     )
-                elif not maker.visible:
-                    maker.visible = maker.peak if maker.peak < maker.leaves else maker.leaves
+                elif visible == qty:  # an iceberg's peak is used up: show the next at the back
+                    maker.visible = maker.peak if maker.peak < maker_left else maker_left
                     level.qty += maker.visible
                     level.hidden -= maker.visible
-                    orders.move_to_end(maker.order_id)
-                if not taker.leaves:
+                    orders.move_to_end(maker_id)
+                if not left:
                     break
-            if trade_id != self.last_trade_id:
+            if trade_id != first_trade_id:
                 book.last_price = price
-                if not self.trade_high:
-                    self.trade_low = self.trade_high = price
-                elif price > self.trade_high:
-                    self.trade_high = price
-                elif price < self.trade_low:
-                    self.trade_low = price
+                if book.stop_count:
+                    self._widen_trade_range(price)
             if level.qty != shown or len(orders) != count:
                 append(
                     BookLevelChanged(seq, ts, instrument, maker_side, price, level.qty, len(orders))
                 )
             if not orders:
                 del levels[key]
-            self.last_trade_id = trade_id
-            if stopped or not taker.leaves:
+            if stopped or not left or not levels:
+                break
+            key = best_key(levels)
+            if key > key_limit:
                 break
         self.last_trade_id = trade_id
         return stopped
+
+    def _widen_trade_range(self, price: int) -> None:
+        """Note a traded price for the stops; skipped in a book without pending stops."""
+        if not self.trade_high:
+            self.trade_low = self.trade_high = price
+        elif price > self.trade_high:
+            self.trade_high = price
+        elif price < self.trade_low:
+            self.trade_low = price
 
     def _prevent_self_trade(
         self, book: Book, level: Level, taker: Order, maker: Order, seq: int, ts: int, out: list
@@ -346,8 +317,8 @@ class Matcher:
         if mode == CANCEL_TAKER:
             return True
         if mode in (CANCEL_MAKER, CANCEL_BOTH):
-            out.append(self.done(book, maker, seq, ts, CANCELLED, SELF_TRADE))
-            self._remove_from_level(book, level, maker)
+            out.append(done_event(book, maker, seq, ts, CANCELLED, SELF_TRADE))
+            _remove_from_level(book, level, maker)
             return mode == CANCEL_BOTH
         qty = min(taker.leaves, maker.leaves)  # DECREMENT
         taker.leaves -= qty
@@ -361,63 +332,116 @@ class Matcher:
             maker.visible = shown
             if maker.peak:
                 level.hidden += maker.leaves - shown - hidden
-            out.append(self.amended(book, maker, seq, ts, True, SELF_TRADE))
+            out.append(amended_event(book, maker, seq, ts, True, SELF_TRADE))
         else:
-            out.append(self.done(book, maker, seq, ts, CANCELLED, SELF_TRADE))
-            self._remove_from_level(book, level, maker)
+            out.append(done_event(book, maker, seq, ts, CANCELLED, SELF_TRADE))
+            _remove_from_level(book, level, maker)
             maker.leaves = 0
             maker.qty -= qty
         if taker.leaves:
-            out.append(self.amended(book, taker, seq, ts, True, SELF_TRADE))
+            out.append(amended_event(book, taker, seq, ts, True, SELF_TRADE))
             return False
         taker.leaves = qty  # report what was open when it ended
         return True
 
-    @staticmethod
-    def _remove_from_level(book: Book, level: Level, order: Order) -> None:
-        """Drop an order from a level being swept (the sweep deletes the level when empty)."""
-        del level.orders[order.order_id]
-        level.qty -= order.visible
-        if order.peak:
-            level.hidden -= order.leaves - order.visible
-        del book.orders[order.order_id]
-        if order.tif == TimeInForce.GTD:
-            book.gtd.remove((order.expire_ts, order.order_id))
 
-    # -- events -------------------------------------------------------------------------
+# -- queries and helpers --------------------------------------------------------------------
+# Module functions, not static methods: CPython 3.11 does not specialise a static method
+# looked up on an instance, which costs about 180 instructions more per call.
 
-    @staticmethod
-    def done(book: Book, order: Order, seq: int, ts: int, status, reason) -> OrderDone:
-        return OrderDone(
-            seq,
-            ts,
-            book.instrument_id,
-            order.order_id,
-            order.participant,
-            status,
-            reason,
-            order.leaves,
-        )
 
-    @staticmethod
-    def amended(
-        book: Book, order: Order, seq: int, ts: int, kept_priority: bool, reason
-    ) -> OrderAmended:
-        """The order as it stands after an amend (by its owner, or by self-trade prevention)."""
-        return OrderAmended(
-            seq,
-            ts,
-            book.instrument_id,
-            order.order_id,
-            order.participant,
-            order.price,
-            order.leaves,
-            kept_priority,
-            reason,
-        )
+def _interrupt(book: Book, seq: int, ts: int, out: list) -> None:
+    """Switch continuous trading into a volatility interruption's call for its duration."""
+    book.phase = Phase.VOLATILITY_INTERRUPTION
+    book.phase_end_ts = ts + book.instrument.vi_duration_ns
+    out.append(PhaseChanged(seq, ts, book.instrument_id, book.phase, book.phase_end_ts))
 
-    @staticmethod
-    def level_event(book: Book, side: int, level: Level, seq: int, ts: int) -> BookLevelChanged:
-        return BookLevelChanged(
-            seq, ts, book.instrument_id, side, level.price, level.qty, len(level.orders)
-        )
+
+def crosses(book: Book, side: int, price: int) -> bool:
+    """Would a limit order at ``price`` on ``side`` take liquidity now?"""
+    if side == BUY:
+        return bool(book.asks) and best_key(book.asks) <= price
+    return bool(book.bids) and -best_key(book.bids) >= price
+
+
+def executable_qty(book: Book, taker: Order, limit: int, needed: int) -> int:
+    """Quantity the taker could fill at once within ``limit``, counting hidden quantity.
+
+    Stops counting at ``needed``. Own orders never fill under self-trade prevention: they
+    are skipped (cancel maker, decrement) or end the count (cancel taker, cancel both),
+    and then only what is displayed ahead of the own order counts at its level, since a
+    refreshed iceberg peak joins the queue behind it.
+    """
+    buy = taker.side == BUY
+    levels = book.asks if buy else book.bids
+    key_limit = limit if buy else -limit
+    me, stp = taker.participant, taker.stp
+    stops_at_own = stp in (CANCEL_TAKER, CANCEL_BOTH)
+    total = 0
+    for key, level in levels.items():
+        if key > key_limit:
+            break
+        makers = level.orders.values()
+        if stops_at_own and any(m.participant == me for m in makers):
+            for maker in makers:
+                if maker.participant == me:
+                    return total
+                total += maker.visible
+            return total
+        for maker in makers:
+            if stp and maker.participant == me:
+                continue
+            total += maker.leaves
+            if total >= needed:
+                return total
+    return total
+
+
+def _remove_from_level(book: Book, level: Level, order: Order) -> None:
+    """Drop an order from a level being swept (the sweep deletes the level when empty)."""
+    del level.orders[order.order_id]
+    level.qty -= order.visible
+    if order.peak:
+        level.hidden -= order.leaves - order.visible
+    del book.orders[order.order_id]
+    if order.expire_ts:  # GTD
+        book.gtd.remove((order.expire_ts, order.order_id))
+
+
+# -- events ----------------------------------------------------------------------------------
+
+
+def done_event(book: Book, order: Order, seq: int, ts: int, status, reason) -> OrderDone:
+    return OrderDone(
+        seq,
+        ts,
+        book.instrument_id,
+        order.order_id,
+        order.participant,
+        status,
+        reason,
+        order.leaves,
+    )
+
+
+def amended_event(
+    book: Book, order: Order, seq: int, ts: int, kept_priority: bool, reason
+) -> OrderAmended:
+    """The order as it stands after an amend (by its owner, or by self-trade prevention)."""
+    return OrderAmended(
+        seq,
+        ts,
+        book.instrument_id,
+        order.order_id,
+        order.participant,
+        order.price,
+        order.leaves,
+        kept_priority,
+        reason,
+    )
+
+
+def level_event(book: Book, side: int, level: Level, seq: int, ts: int) -> BookLevelChanged:
+    return BookLevelChanged(
+        seq, ts, book.instrument_id, side, level.price, level.qty, len(level.orders)
+    )

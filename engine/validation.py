@@ -27,16 +27,16 @@ STOP_LIMIT = OrderType.STOP_LIMIT
 MARKET = OrderType.MARKET
 GTD = TimeInForce.GTD
 IMMEDIATE = (TimeInForce.IOC, TimeInForce.FOK)
-CONTINUOUS = Phase.CONTINUOUS
 AT_OPEN = TimeInForce.AT_OPEN
 AT_CLOSE = TimeInForce.AT_CLOSE
 LAST_CONTINUOUS_TIF = TimeInForce.FOK
 
 
 def _phase_reason(book: Book) -> Reason:
-    """Orders and amends are taken in continuous trading and in calls only."""
+    """Outside continuous trading (callers test ``book.continuous`` first, a bool), orders
+    and amends are taken in calls only."""
     phase = book.phase
-    if phase == CONTINUOUS or phase in CALL_PHASES:
+    if phase in CALL_PHASES:
         return OK
     if book.instrument.regime == TradingRegime.RFQ:
         return Reason.REGIME_VIOLATION  # RFQ negotiation is not built: no order book trading
@@ -75,7 +75,7 @@ def check_new_order(book: Book, cmd: NewOrder, ts: int) -> Reason:
 
     Written flat, without helper calls, because every new order pays for it.
     """
-    if book.phase != CONTINUOUS:
+    if not book.continuous:
         reason = _call_reason(book, cmd)
         if reason:
             return reason
@@ -99,7 +99,7 @@ def check_new_order(book: Book, cmd: NewOrder, ts: int) -> Reason:
         return Reason.INVALID_PRICE
     elif cmd.post_only or cmd.display_qty:
         return Reason.INVALID_ORDER_COMBINATION
-    if order_type in (STOP, STOP_LIMIT):
+    if order_type >= STOP:  # STOP or STOP_LIMIT, the highest types: one comparison, not two
         reason = _stop_reason(book, cmd)
         if reason:
             return reason
@@ -140,9 +140,10 @@ def _stop_reason(book: Book, cmd: NewOrder) -> Reason:
 
 def check_amend(book: Book, order: Order, cmd: AmendOrder) -> Reason:
     """The first rule an amend of live ``order`` to ``cmd``'s price and quantity breaks."""
-    reason = _phase_reason(book)
-    if reason:
-        return reason
+    if not book.continuous:
+        reason = _phase_reason(book)
+        if reason:
+            return reason
     if cmd.qty <= 0 or cmd.qty % book.instrument.lot_size:
         return Reason.QTY_NOT_LOT_MULTIPLE
     if order.price == 0:  # a pending stop that becomes a market order has no price to change

@@ -221,3 +221,8 @@ def test_buy_stop_when_above_last_trade_but_not_reference_then_judged_by_last_tr
     # Assert
     assert reject_reason(below_last) == Reason.INVALID_STOP_PRICE
     assert accepted(above_last)
+
+
+def test_stop_types_are_the_highest_order_types():
+    # check_new_order tells a stop type by one comparison (order_type >= STOP)
+    assert [t for t in OrderType if t >= OrderType.STOP] == [OrderType.STOP, OrderType.STOP_LIMIT]
