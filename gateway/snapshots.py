@@ -40,6 +40,10 @@ from gateway.wal import Position, fsync_dir
 MAGIC = b"IPXSNAP1"
 _LENGTH = struct.Struct(">I")
 SUFFIX = ".snap"
+STATE_FORMAT = 1
+"""The layout of the pickled classes. Bump it whenever a pickled class of the core, risk,
+gateway or feed gains, loses or renames an attribute: an older snapshot is then refused by
+name (the journal replays instead) rather than failing somewhere inside the restore."""
 _ALLOWED_MODULES = ("engine.", "risk.", "gateway.", "marketdata.", "sortedcontainers.")
 _ALLOWED_NAMES = {
     ("builtins", "set"),
@@ -64,6 +68,8 @@ class SnapshotHeader(msgspec.Struct, frozen=True, array_like=True):
     position: Position
     """The journal record after the cut: replay starts here."""
     payload_sha256: bytes
+    state_format: int = 0
+    """:data:`STATE_FORMAT` of the code that wrote it (0: written before it was recorded)."""
 
 
 class _CoreRef:
@@ -131,7 +137,7 @@ def write_snapshot(directory: Path, header_fields: tuple, payload: bytes) -> tup
     SHA-256. ``header_fields`` is ``(seq, fingerprint, position)``."""
     directory.mkdir(parents=True, exist_ok=True)
     header = msgspec.msgpack.encode(
-        SnapshotHeader(*header_fields, hashlib.sha256(payload).digest())
+        SnapshotHeader(*header_fields, hashlib.sha256(payload).digest(), STATE_FORMAT)
     )
     data = MAGIC + _LENGTH.pack(len(header)) + header + payload
     name = f"{header_fields[0]:016d}{SUFFIX}"
@@ -146,13 +152,17 @@ def write_snapshot(directory: Path, header_fields: tuple, payload: bytes) -> tup
 
 
 def read_snapshot(path: Path) -> tuple[SnapshotHeader, bytes, bytes]:
-    """The header, the payload and the whole file's SHA-256; ValueError if malformed."""
+    """The header, the payload and the whole file's SHA-256; ValueError if malformed or
+    written in another :data:`STATE_FORMAT`."""
     data = path.read_bytes()
     if data[: len(MAGIC)] != MAGIC:
         raise ValueError(f"{path.name}: not a snapshot")
     start = len(MAGIC) + _LENGTH.size
     (length,) = _LENGTH.unpack_from(data, len(MAGIC))
     header = msgspec.msgpack.decode(data[start : start + length], type=SnapshotHeader)
+    if header.state_format != STATE_FORMAT:
+        raise ValueError(f"{path.name}: state format {header.state_format}, this code reads "
+                         f"{STATE_FORMAT}")
     payload = data[start + length :]
     if hashlib.sha256(payload).digest() != header.payload_sha256:
         raise ValueError(f"{path.name}: payload does not match its digest")

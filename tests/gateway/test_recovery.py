@@ -11,6 +11,7 @@ import pytest
 from engine.codes import Reason
 from engine.messages import OrderType
 from gateway import protocol as p
+from gateway import snapshots
 from gateway.codec import encode
 from gateway.recovery import replay_journal
 from gateway.server import Server
@@ -153,6 +154,24 @@ def test_restart_when_snapshot_tampered_then_ignored_and_journal_replayed(config
     assert again.store.recovery.snapshot == ""
     replayed, _, _ = replay_journal(again.store.wal.directory)
     assert again.server.core.fingerprint() == replayed.fingerprint()
+    again.stop()
+
+
+def test_restart_when_snapshot_in_older_state_format_then_refused_by_name_and_replayed(
+    config, monkeypatch, caplog
+):
+    d = Driver(config)
+    trade_a_little(d)
+    before = d.server.core.fingerprint()
+    d.stop()
+    monkeypatch.setattr(snapshots, "STATE_FORMAT", snapshots.STATE_FORMAT + 1)
+
+    again = Driver(config)
+
+    assert again.store.recovery.snapshot == ""
+    assert f"state format {snapshots.STATE_FORMAT - 1}, this code reads" in caplog.text
+    assert again.server.core.fingerprint() == before
+    again.server.core.check()
     again.stop()
 
 
