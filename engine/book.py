@@ -166,32 +166,6 @@ class Book:
     def side_levels(self, side: int) -> SortedDict:
         return self.bids if side == BUY else self.asks
 
-    def rest(self, order: Order) -> Level:
-        """Append ``order`` to the back of its price level, creating the level if needed.
-
-        A market order (price 0) can rest only during a call: it joins the market queue.
-        """
-        price = order.price
-        if price:
-            if order.side == BUY:
-                levels, key = self.bids, -price
-            else:
-                levels, key = self.asks, price
-            level = levels.get(key)
-            if level is None:
-                level = levels[key] = Level(price)
-        else:
-            level = self.market_bids if order.side == BUY else self.market_asks
-        oid = order.order_id
-        level.orders[oid] = order
-        level.qty += order.visible
-        if order.peak:
-            level.hidden += order.leaves - order.visible
-        self.orders[oid] = order
-        if order.expire_ts:  # GTD
-            self.gtd.add((order.expire_ts, oid))
-        return level
-
     def level_of(self, order: Order) -> Level:
         if not order.price:
             return self.market_bids if order.side == BUY else self.market_asks

@@ -22,11 +22,12 @@ from engine.auction import check_english_order
 from engine.book import Book, Level, Order
 from engine.codes import Reason
 from engine.instruments import BAND_BP_MAX, Instrument, instrument_problems
-from engine.matching import Matcher, amended_event, crosses, done_event, level_event
+from engine.matching import Matcher, crosses, done_event, level_event
 from engine.messages import (
     CALL_PHASES,
     AmendOrder,
     AnyCommand,
+    BookLevelChanged,
     CancelOrder,
     DoneStatus,
     EndTradingDay,
@@ -36,6 +37,8 @@ from engine.messages import (
     MassCancel,
     NewOrder,
     OrderAccepted,
+    OrderAmended,
+    OrderDone,
     OrderRejected,
     ReferencePriceChanged,
     Request,
@@ -280,69 +283,106 @@ class Core(PhaseControl):
         ):
             self._live_order(cmd, Request.CANCEL, seq, ts, out)  # rejects with the reason
             return
-        out.append(done_event(book, order, seq, ts, CANCELLED, BY_PARTICIPANT))
-        level = _take_out(book, order)
-        if level is not None:
-            out.append(level_event(book, order.side, level, seq, ts))
+        # Events built inline, not through done_event/_take_out/level_event: a quarter of
+        # the commands are cancels, and each saved call is about 400 instructions.
+        iid = book.instrument_id
+        out.append(
+            OrderDone(
+                seq,
+                ts,
+                iid,
+                order.order_id,
+                order.participant,
+                CANCELLED,
+                BY_PARTICIPANT,
+                order.leaves,
+            )
+        )
+        if order.stop_price:
+            book.remove_stop(order)
+        else:
+            level = book.unrest(order)
+            price = level.price
+            if price:
+                out.append(
+                    BookLevelChanged(seq, ts, iid, order.side, price, level.qty, len(level.orders))
+                )
         if not book.continuous:
             self._publish_indicative(book, seq, ts, out)
 
     def _amend(self, cmd: AmendOrder, seq: int, ts: int, out: list) -> None:
-        found = self._live_order(cmd, AMEND, seq, ts, out)
-        if not found:
+        """Amend by the CME rule: a quantity decrease at the same price keeps time priority
+        (so does any change to a pending stop); a price change or an increase moves the
+        order to the back of its new level, where it trades if it crosses.
+
+        The two paths and their events are written out here rather than in helpers: market
+        makers amend many times a second, and each saved call is about 400 instructions.
+        """
+        book = self.books.get(cmd.instrument)
+        order = None if book is None else book.orders.get(cmd.order_id)
+        if (
+            order is None
+            or order.participant != cmd.participant
+            or (not book.continuous and book.phase == ENGLISH)
+        ):
+            self._live_order(cmd, AMEND, seq, ts, out)  # rejects with the reason
             return
-        book, order = found
         reason = check_amend(book, order, cmd)
         if not reason and self.risk is not None:
             reason = self.risk.check_amend(order, cmd, book, ts)
+        price, qty = cmd.price, cmd.qty
         if (
             not reason
             and order.post_only
             and book.continuous
-            and cmd.price != order.price
-            and crosses(book, order.side, cmd.price)
+            and price != order.price
+            and crosses(book, order.side, price)
         ):
             reason = Reason.POST_ONLY_WOULD_TAKE
         if reason:
-            self._reject(cmd, Request.AMEND, reason, seq, ts, out)
+            self._reject(cmd, AMEND, reason, seq, ts, out)
             return
-        leaves = cmd.qty - order.filled
-        keeps_priority = cmd.price == order.price and leaves < order.leaves
-        if order.stop_price or keeps_priority:
-            self._amend_in_place(book, order, cmd.price, cmd.qty, seq, ts, out)
-        else:
-            self._amend_requeue(book, order, cmd, seq, ts, out)
-        if not book.continuous:
-            self._publish_indicative(book, seq, ts, out)
-
-    def _amend_requeue(
-        self, book: Book, order: Order, cmd: AmendOrder, seq: int, ts: int, out: list
-    ) -> None:
-        """Move an amended order to the back of its (new) level; it trades if it crosses."""
-        leaves = cmd.qty - order.filled
-        level = book.unrest(order)
-        if level.price:
-            out.append(level_event(book, order.side, level, seq, ts))
-        order.price, order.qty, order.leaves = cmd.price, cmd.qty, leaves
-        out.append(amended_event(book, order, seq, ts, False, NO_REASON))
-        matcher = self.matcher
-        matcher.execute(book, order, seq, ts, out)
-        if matcher.trade_high:
-            matcher.release_stops(book, seq, ts, out)
-
-    def _amend_in_place(
-        self, book: Book, order: Order, price: int, qty: int, seq: int, ts: int, out: list
-    ) -> None:
-        """Shrink a resting order, or change a pending stop: time priority is kept."""
+        iid = book.instrument_id
         leaves = qty - order.filled
-        level = None
         if order.stop_price:
             order.price, order.qty, order.leaves = price, qty, leaves
-        else:
+            out.append(
+                OrderAmended(
+                    seq, ts, iid, order.order_id, order.participant, price, leaves, True, NO_REASON
+                )
+            )
+        elif price == order.price and leaves < order.leaves:
             level = book.resize(order, leaves)
-        out.append(amended_event(book, order, seq, ts, True, NO_REASON))
-        if level is not None and level.price:
-            out.append(level_event(book, order.side, level, seq, ts))
+            out.append(
+                OrderAmended(
+                    seq, ts, iid, order.order_id, order.participant, price, leaves, True, NO_REASON
+                )
+            )
+            if price:
+                out.append(
+                    BookLevelChanged(seq, ts, iid, order.side, price, level.qty, len(level.orders))
+                )
+        else:
+            level = book.unrest(order)
+            old_price = level.price
+            if old_price:
+                out.append(
+                    BookLevelChanged(
+                        seq, ts, iid, order.side, old_price, level.qty, len(level.orders)
+                    )
+                )
+            order.price, order.qty, order.leaves = price, qty, leaves
+            out.append(
+                OrderAmended(
+                    seq, ts, iid, order.order_id, order.participant, price, leaves, False, NO_REASON
+                )
+            )
+            matcher = self.matcher
+            matcher.execute(book, order, seq, ts, out)
+            if matcher.trade_high:
+                matcher.release_stops(book, seq, ts, out)
+        if not book.continuous:
+            self._publish_indicative(book, seq, ts, out)
 
     def _mass_cancel(self, cmd: MassCancel, seq: int, ts: int, out: list) -> None:
         if cmd.instrument is not None and cmd.instrument not in self.books:

@@ -145,21 +145,35 @@ class Matcher:
             elif tif == IOC:
                 out.append(done_event(book, order, seq, ts, CANCELLED, IOC_REMAINDER))
                 return
-        # The order rests, showing its peak (a market order joins the call's queue).
+        # The order rests at the back of its level, showing its peak; a market order (price
+        # 0) can rest only during a call, in the call's market queue. This is the only place
+        # an order joins a level.
         peak, leaves = order.peak, order.leaves
-        order.visible = peak if peak and peak < leaves else leaves
-        level = book.rest(order)
-        if level.price:
+        visible = order.visible = peak if peak and peak < leaves else leaves
+        price = order.price
+        side = order.side
+        if price:
+            if side == BUY:
+                levels, key = book.bids, -price
+            else:
+                levels, key = book.asks, price
+            level = levels.get(key)
+            if level is None:
+                level = levels[key] = Level(price)
+        else:
+            level = book.market_bids if side == BUY else book.market_asks
+        oid = order.order_id
+        orders = level.orders
+        orders[oid] = order
+        level.qty += visible
+        if peak:
+            level.hidden += leaves - visible
+        book.orders[oid] = order
+        if order.expire_ts:  # GTD
+            book.gtd.add((order.expire_ts, oid))
+        if price:
             out.append(
-                BookLevelChanged(
-                    seq,
-                    ts,
-                    book.instrument_id,
-                    order.side,
-                    level.price,
-                    level.qty,
-                    len(level.orders),
-                )
+                BookLevelChanged(seq, ts, book.instrument_id, side, price, level.qty, len(orders))
             )
 
     def release_stops(self, book: Book, seq: int, ts: int, out: list) -> None:
