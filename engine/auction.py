@@ -136,7 +136,7 @@ def _total(level: Level) -> int:
 
 
 def _first(levels) -> Order:
-    level = levels.peekitem(0)[1]
+    level = levels[levels.best]
     return next(iter(level.orders.values()))
 
 

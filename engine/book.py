@@ -1,21 +1,26 @@
 """One instrument's limit order book: price levels, FIFO queues, an id index, pending stops.
 
-Public types: :class:`Order`, :class:`Level`, :class:`Book`, :class:`InvariantError`.
+Public types: :class:`Order`, :class:`Level`, :class:`Levels`, :class:`Book`,
+:class:`InvariantError`.
 
 The book is a data structure only; matching rules live in :mod:`engine.matching` and command
 handling in :mod:`engine.core`. Complexity: adding or removing an order is O(log L) in the
-number of price levels L (a ``SortedDict``) and O(1) per order inside its level (an
-``OrderedDict`` keeps FIFO order and deletes by id); finding an order by id is O(1).
-Bid levels are keyed by the negated price, so index 0 of either side is its best level.
+number of price levels L (:class:`Levels`, ordered by sortedcontainers) and O(1) per order
+inside its level (an ``OrderedDict`` keeps FIFO order and deletes by id); finding an order by
+id is O(1).
+Bid levels are keyed by the negated price, so the smallest key of either side is its best
+level.
 """
 
 from __future__ import annotations
 
+import sys
 from collections import OrderedDict
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
+from itertools import islice
 
 import msgspec
-from sortedcontainers import SortedDict, SortedList
+from sortedcontainers import SortedList
 
 from engine.instruments import Instrument, TradingRegime
 from engine.messages import CALL_PHASES, Phase, Side, TimeInForce
@@ -42,15 +47,63 @@ class EnglishTerms(msgspec.Struct, frozen=True, gc=False):
     extension_ns: int
 
 
-def best_key(levels: SortedDict) -> int:
-    """The smallest key of a non-empty ``SortedDict``, in O(1).
+NO_LEVEL = sys.maxsize
+""":attr:`Levels.best` of an empty side: above every key, so "is the best key within my
+limit?" is False without a separate emptiness test."""
 
-    ``peekitem(0)`` walks pure-Python code (about 220 ns); the first key of the first sublist
-    of its ``SortedList`` is the same value in about 40 ns, and top of book is read on every
-    order. This relies on sortedcontainers 2.x's layout, pinned in pyproject.toml and checked
-    against ``peekitem`` by the tests.
+
+class Levels(dict):
+    """One side's price levels by key (the ask price, or minus the bid price): a ``dict``
+    for lookups at C speed, a sortedcontainers ``SortedList`` of its keys for price order,
+    and :attr:`best`, the smallest key, kept by :meth:`insert` and :meth:`remove`.
+
+    The matcher reads top of book on every order; as a plain attribute that costs a few
+    instructions where a call into a ``SortedDict`` cost hundreds. Keys change only through
+    :meth:`insert` and :meth:`remove` (``Book.check`` verifies the three agree); dict methods
+    that would change keys behind the sorted list's back refuse. Iteration, ``keys``,
+    ``values`` and ``items`` are in price order, best first.
     """
-    return levels._list._lists[0][0]
+
+    __slots__ = ("best", "sorted_keys")
+
+    def __init__(self, items: Iterable[tuple[int, Level]] = ()) -> None:
+        super().__init__(items)
+        self.sorted_keys = SortedList(dict.__iter__(self))
+        self.best = self.sorted_keys[0] if self else NO_LEVEL
+
+    def insert(self, key: int, level: Level) -> None:
+        self[key] = level
+        self.sorted_keys.add(key)
+        if key < self.best:
+            self.best = key
+
+    def remove(self, key: int) -> None:
+        del self[key]
+        keys = self.sorted_keys
+        keys.remove(key)
+        if key == self.best:
+            self.best = keys[0] if self else NO_LEVEL
+
+    def __iter__(self) -> Iterator[int]:
+        return iter(self.sorted_keys)
+
+    def keys(self) -> Iterator[int]:  # type: ignore[override]
+        return iter(self.sorted_keys)
+
+    def values(self) -> Iterator[Level]:  # type: ignore[override]
+        return map(self.__getitem__, self.sorted_keys)
+
+    def items(self) -> Iterator[tuple[int, Level]]:  # type: ignore[override]
+        return ((key, self[key]) for key in self.sorted_keys)
+
+    def __reduce__(self) -> tuple:
+        """Pickle as the items alone (snapshots): the sorted keys and best are rebuilt."""
+        return (Levels, (list(self.items()),))
+
+    def _refuse(self, *args: object, **kwargs: object) -> None:
+        raise TypeError("Levels change only through insert() and remove()")
+
+    pop = popitem = setdefault = update = clear = __ior__ = _refuse  # type: ignore[assignment]
 
 
 class InvariantError(RuntimeError):
@@ -108,8 +161,8 @@ class Book:
     def __init__(self, instrument: Instrument) -> None:
         self.instrument = instrument
         self.instrument_id = instrument.instrument_id
-        self.bids: SortedDict = SortedDict()
-        self.asks: SortedDict = SortedDict()
+        self.bids = Levels()
+        self.asks = Levels()
         self.orders: dict[int, Order] = {}
         self.stops_buy: SortedList = SortedList()
         self.stops_sell: SortedList = SortedList()
@@ -163,7 +216,7 @@ class Book:
 
     # -- resting orders -----------------------------------------------------------------
 
-    def side_levels(self, side: int) -> SortedDict:
+    def side_levels(self, side: int) -> Levels:
         return self.bids if side == BUY else self.asks
 
     def level_of(self, order: Order) -> Level:
@@ -190,7 +243,7 @@ class Book:
         if order.peak:
             level.hidden -= order.leaves - order.visible
         if levels is not None and not level.orders:
-            del levels[key]
+            levels.remove(key)
         del self.orders[order.order_id]
         if order.expire_ts:  # GTD
             self.gtd.remove((order.expire_ts, order.order_id))
@@ -260,22 +313,23 @@ class Book:
 
     def crossed(self) -> bool:
         """Best bid at or above best ask: only possible while orders wait for an uncross."""
-        return bool(self.bids and self.asks) and -best_key(self.bids) >= best_key(self.asks)
+        return bool(self.bids and self.asks) and -self.bids.best >= self.asks.best
 
     def market_orders_waiting(self) -> bool:
         return bool(self.market_bids.orders or self.market_asks.orders)
 
     def best_bid(self) -> int | None:
-        return -best_key(self.bids) if self.bids else None
+        return -self.bids.best if self.bids else None
 
     def best_ask(self) -> int | None:
-        return best_key(self.asks) if self.asks else None
+        return self.asks.best if self.asks else None
 
     def depth(self, side: int, levels: int | None = None) -> list[tuple[int, int, int]]:
         """Displayed depth of one side, best first: ``(price, qty, order count)`` per level."""
-        book_side = self.side_levels(side)
-        chosen = book_side.values() if levels is None else book_side.values()[:levels]
-        return [(lv.price, lv.qty, len(lv.orders)) for lv in chosen]
+        return [
+            (lv.price, lv.qty, len(lv.orders))
+            for lv in islice(self.side_levels(side).values(), levels)
+        ]
 
     def resting(self, side: int) -> Iterator[Order]:
         """Resting orders of one side in priority order (best price first, then time)."""
@@ -311,6 +365,10 @@ class Book:
         """Raise :class:`InvariantError` if the book is crossed or its indexes disagree."""
         if self.phase not in CALL_PHASES and (self.crossed() or self.market_orders_waiting()):
             raise InvariantError(f"{self.instrument_id}: crossed outside a call")
+        for levels in (self.bids, self.asks):
+            keys = list(levels.sorted_keys)
+            if keys != sorted(dict.keys(levels)) or levels.best != (keys[0] if keys else NO_LEVEL):
+                raise InvariantError(f"{self.instrument_id}: level index drift")
         seen = 0
         for side, levels, sign in ((BUY, self.bids, -1), (SELL, self.asks, 1)):
             market = self.market_bids if side == BUY else self.market_asks

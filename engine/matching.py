@@ -18,9 +18,7 @@ from __future__ import annotations
 
 import heapq
 
-from sortedcontainers import SortedDict
-
-from engine.book import Book, Level, Order, best_key
+from engine.book import Book, Level, Levels, Order
 from engine.codes import Reason
 from engine.messages import (
     BookLevelChanged,
@@ -99,11 +97,8 @@ class Matcher:
                         beyond, limit = limit, edge
                 levels, key_limit = book.bids, -limit
             tif = order.tif
-            crossed = False
-            if levels:
-                best = best_key(levels)
-                if best <= key_limit:
-                    crossed = True
+            best = levels.best  # NO_LEVEL, above every limit, when the side is empty
+            crossed = best <= key_limit
             if crossed:
                 needed = order.leaves if tif == FOK else min_qty
                 if needed and executable_qty(book, order, limit, needed) < needed:
@@ -159,7 +154,8 @@ class Matcher:
                 levels, key = book.asks, price
             level = levels.get(key)
             if level is None:
-                level = levels[key] = Level(price)
+                level = Level(price)
+                levels.insert(key, level)
         else:
             level = book.market_bids if side == BUY else book.market_asks
         oid = order.order_id
@@ -208,7 +204,7 @@ class Matcher:
         book: Book,
         taker: Order,
         buy: bool,
-        levels: SortedDict,
+        levels: Levels,
         key: int,
         key_limit: int,
         seq: int,
@@ -305,10 +301,10 @@ class Matcher:
                     BookLevelChanged(seq, ts, instrument, maker_side, price, level.qty, len(orders))
                 )
             if not orders:
-                del levels[key]
-            if stopped or not left or not levels:
+                levels.remove(key)
+            if stopped or not left:
                 break
-            key = best_key(levels)
+            key = levels.best  # NO_LEVEL when the side is empty
             if key > key_limit:
                 break
         self.last_trade_id = trade_id
@@ -374,8 +370,8 @@ def _interrupt(book: Book, seq: int, ts: int, out: list) -> None:
 def crosses(book: Book, side: int, price: int) -> bool:
     """Would a limit order at ``price`` on ``side`` take liquidity now?"""
     if side == BUY:
-        return bool(book.asks) and best_key(book.asks) <= price
-    return bool(book.bids) and -best_key(book.bids) >= price
+        return book.asks.best <= price
+    return -book.bids.best >= price
 
 
 def executable_qty(book: Book, taker: Order, limit: int, needed: int) -> int:

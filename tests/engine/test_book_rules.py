@@ -8,14 +8,14 @@ The default instrument has tick 1, lot 1, reference 100 and the band 50..150.
 from __future__ import annotations
 
 import importlib
+import pickle
 import random
 from itertools import pairwise
 
 import msgspec
 import pytest
-from sortedcontainers import SortedDict
 
-from engine.book import best_key
+from engine.book import NO_LEVEL, Level, Levels
 from engine.codes import Reason
 from engine.core import Core
 from engine.instruments import (
@@ -979,23 +979,52 @@ def test_load_instruments_when_two_share_an_id_then_raises():
 # -- the book's O(1) top of book ------------------------------------------------------------------
 
 
-def test_best_key_when_many_levels_added_and_removed_then_agrees_with_peekitem():
+def test_levels_when_many_keys_inserted_and_removed_then_best_and_order_follow():
     # Arrange: enough keys for sortedcontainers to split and merge its internal sublists
     rng = random.Random(7)
     keys = list(range(-20_000, 20_000, 3))
     rng.shuffle(keys)
-    levels = SortedDict()
+    levels = Levels()
+    assert levels.best == NO_LEVEL
 
     # Act / Assert
     for key in keys:
-        levels[key] = None
-        assert best_key(levels) == levels.peekitem(0)[0]
+        levels.insert(key, Level(abs(key)))
+        assert levels.best == min(dict.keys(levels))
     for key in sorted(keys)[:-1]:
-        del levels[key]
+        levels.remove(key)
         if rng.random() < 0.5:
-            levels[key - 100_000] = None
-            del levels[key - 100_000]
-        assert best_key(levels) == levels.peekitem(0)[0]
+            levels.insert(key - 100_000, Level(1))
+            assert levels.best == key - 100_000
+            levels.remove(key - 100_000)
+        assert levels.best == min(dict.keys(levels))
+    levels.remove(max(keys))
+    assert levels.best == NO_LEVEL and not levels
+
+
+def test_levels_iterate_in_key_order_and_pickle_by_items():
+    # Arrange
+    levels = Levels()
+    for key in (5, -3, 9, 0, 2):
+        levels.insert(key, Level(key))
+
+    # Act
+    restored = pickle.loads(pickle.dumps(levels))
+
+    # Assert
+    assert list(levels) == list(levels.keys()) == [-3, 0, 2, 5, 9]
+    assert [lv.price for lv in levels.values()] == [-3, 0, 2, 5, 9]
+    assert [k for k, _ in restored.items()] == [-3, 0, 2, 5, 9]
+    assert restored.best == -3 and isinstance(restored, Levels)
+
+
+@pytest.mark.parametrize("method", ["pop", "popitem", "setdefault", "update", "clear"])
+def test_levels_when_a_dict_method_would_bypass_the_order_then_refused(method):
+    levels = Levels()
+    levels.insert(1, Level(1))
+    with pytest.raises(TypeError):
+        getattr(levels, method)(1)
+    assert list(levels) == [1]
 
 
 def test_book_views_when_orders_rest_then_best_prices_and_depth_agree(core):
