@@ -4,7 +4,7 @@ Prints one JSON line: instructions per command for the engine and the naive book
 ``mixed`` and ``amend_heavy`` streams, and for ``Core.apply`` on the journal benchmark's flow
 (limit orders of 1 to 5 units at the reference price +-5 ticks from two participants, as
 ``benchmarks/journal.py`` sends them through the gateway). Each workload runs in its own
-``valgrind --tool=callgrind`` process with ``PYTHONHASHSEED=0``, once replaying the commands
+``valgrind --tool=callgrind`` process (``benchmarks/callgrind.py``), once replaying the commands
 and once only loading them; the difference divided by the commands is the figure. Streams are
 generated once and cached as msgpack, so loading is a decode and does not run the engine.
 
@@ -15,10 +15,7 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import random
-import re
-import subprocess
 import sys
 import tempfile
 from concurrent.futures import ThreadPoolExecutor
@@ -28,6 +25,7 @@ import msgspec
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from benchmarks.callgrind import count_instructions
 from benchmarks.naive_book import NaiveBook
 from benchmarks.streams import BENCH_ID, amend_heavy, bench_instrument, mixed
 from engine.core import Core
@@ -86,34 +84,13 @@ def run_workload(workload: str, path: Path, replay: bool) -> None:
             apply(cmd, seq, seq)
 
 
-def _count(workload: str, path: Path, replay: bool, out_dir: Path) -> int:
-    out = out_dir / f"{workload}-{int(replay)}.out"
-    subprocess.run(
-        [
-            "valgrind",
-            "--tool=callgrind",
-            f"--callgrind-out-file={out}",
-            sys.executable,
-            __file__,
-            "--child",
-            workload,
-            str(path),
-            str(int(replay)),
-        ],
-        check=True,
-        env={**os.environ, "PYTHONHASHSEED": "0"},
-        capture_output=True,
-    )
-    match = re.search(r"^summary:\s+(\d+)", out.read_text(), re.MULTILINE)
-    if match is None:
-        raise SystemExit(f"no summary in {out}")
-    return int(match.group(1))
+def _count(workload: str, path: Path, replay: bool) -> int:
+    return count_instructions(__file__, "--child", workload, str(path), str(int(replay)))
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=20_000, help="commands per workload")
-    parser.add_argument("--keep", help="directory to keep the callgrind files in")
     parser.add_argument("--workload", choices=WORKLOADS, action="append")
     parser.add_argument("--jobs", type=int, default=2, help="callgrind processes at once")
     parser.add_argument("--child", nargs=3, help=argparse.SUPPRESS)
@@ -123,8 +100,6 @@ def main() -> None:
         run_workload(workload, Path(path), replay == "1")
         return
     with tempfile.TemporaryDirectory() as tmp:
-        out_dir = Path(args.keep or tmp)
-        out_dir.mkdir(parents=True, exist_ok=True)
         encode = msgspec.msgpack.encode
         workloads = args.workload or list(WORKLOADS)
         paths, sizes = {}, {}
@@ -139,7 +114,7 @@ def main() -> None:
 
         def count(run: tuple[str, bool]) -> int:
             workload, replay = run
-            return _count(workload, paths[_stream(workload)], replay, out_dir)
+            return _count(workload, paths[_stream(workload)], replay)
 
         print(f"counting {len(runs)} callgrind runs", file=sys.stderr)
         with ThreadPoolExecutor(args.jobs) as pool:

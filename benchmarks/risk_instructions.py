@@ -21,22 +21,17 @@ import argparse
 import compileall
 import gc
 import json
-import os
-import platform
-import re
-import subprocess
 import sys
-import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from benchmarks.callgrind import count_instructions
 from benchmarks.risk import TS, make_core
 from benchmarks.streams import mixed
 
 ROOT = Path(__file__).resolve().parent.parent
 MODES = ("setup", "off", "on")
-TOTALS = re.compile(r"^(?:summary|totals): (\d+)", re.MULTILINE)
 
 
 def workload(mode: str, n: int) -> None:
@@ -55,29 +50,7 @@ def workload(mode: str, n: int) -> None:
 
 def instructions(mode: str, n: int) -> int:
     """Instructions of the whole process running ``workload(mode, n)``, by callgrind."""
-    with tempfile.TemporaryDirectory() as tmp:
-        out = Path(tmp) / "callgrind.out"
-        subprocess.run(
-            [
-                "setarch",
-                platform.machine(),
-                "--addr-no-randomize",
-                "valgrind",
-                "--tool=callgrind",
-                f"--callgrind-out-file={out}",
-                sys.executable,
-                __file__,
-                "--run",
-                mode,
-                "--n",
-                str(n),
-            ],
-            check=True,
-            capture_output=True,
-            # no hash seed, and no idle BLAS threads (numpy is imported) spinning into the count
-            env={**os.environ, "PYTHONHASHSEED": "0", "OPENBLAS_NUM_THREADS": "1"},
-        )
-        return int(TOTALS.search(out.read_text()).group(1))
+    return count_instructions(__file__, "--run", mode, "--n", str(n))
 
 
 def measure(n: int) -> dict:
