@@ -386,7 +386,7 @@ class MarketDataPublisher:
             pop = old.pop
             levels = book.side_levels(side)
             sign = -1 if side == BUY else 1  # bids are keyed by -price
-            for key in islice(levels, self.depth_levels):  # iterating keys is C-level
+            for key in islice(levels.sorted_keys, self.depth_levels):  # best key first
                 price = key * sign
                 prev = pop(price, None)
                 if prev is not None and (side, price) not in full_depth:
