@@ -45,6 +45,10 @@ from marketdata.messages import (
 
 BUY = int(Side.BUY)
 SELL = int(Side.SELL)
+_SIDE_CODE = {None: 0, Side.BUY: BUY, Side.SELL: SELL}
+"""An event's side (an IntEnum, or None for an auction's aggressor) as the plain int the feed
+carries: msgspec encodes an IntEnum through its slow path for uncommon types and CPython 3.11
+does not specialise comparisons with one, while a lookup here finds the member by identity."""
 T, Q, D, L3, A, H, B, S = range(8)  # channel indexes, in messages.CHANNELS order
 
 DEFAULT_HWM = 10_000
@@ -219,8 +223,8 @@ class MarketDataPublisher:
 
     def _on_trade(self, ev, feed: InstrumentFeed) -> None:
         price, qty, ts = ev.price, ev.qty, ev.ts
-        aggressor = ev.aggressor
-        trade = (ev.trade_id, price, qty, int(aggressor or 0), ts)
+        aggressor = _SIDE_CODE[ev.aggressor]
+        trade = (ev.trade_id, price, qty, aggressor, ts)
         feed.trades.append(trade)
         feed.recent_trades.append(trade)
         feed.stats.add(price, qty, ts)
@@ -234,11 +238,11 @@ class MarketDataPublisher:
             self._next_close = end
         # The maker's queue changes even when its displayed total does not (iceberg refill);
         # an auction trade has no maker, and the uncross reports every level it touches.
-        if aggressor is not None:
+        if aggressor:
             feed.queues.add((SELL if aggressor == BUY else BUY, price))
 
     def _on_level(self, ev, feed: InstrumentFeed) -> None:
-        side, price = ev.side, ev.price
+        side, price = _SIDE_CODE[ev.side], ev.price
         feed.queues.add((side, price))
         quote = feed.quote
         if side == BUY:
