@@ -318,15 +318,10 @@ class Core(PhaseControl):
         The two paths and their events are written out here rather than in helpers: market
         makers amend many times a second, and each saved call is about 400 instructions.
         """
-        book = self.books.get(cmd.instrument)
-        order = None if book is None else book.orders.get(cmd.order_id)
-        if (
-            order is None
-            or order.participant != cmd.participant
-            or (not book.continuous and book.phase == ENGLISH)
-        ):
-            self._live_order(cmd, AMEND, seq, ts, out)  # rejects with the reason
+        found = self._live_order(cmd, AMEND, seq, ts, out)
+        if not found:
             return
+        book, order = found
         reason = check_amend(book, order, cmd)
         if not reason and self.risk is not None:
             reason = self.risk.check_amend(order, cmd, book, ts)
