@@ -33,6 +33,17 @@ RECENT_BARS = {1: 600, 60: 1_440}
 """Bars a snapshot replays per interval: ten minutes of seconds, a day of minutes."""
 
 
+def level_key(side: int, price: int) -> int:
+    """The book's key of a level: -price for bids, price for asks, so the best level of
+    either side has the lowest key and one int names a side and a price (no tuple to build
+    and hash per event).
+
+    >>> level_key(BUY, 125), level_key(SELL, 125)
+    (-125, 125)
+    """
+    return -price if side == BUY else price
+
+
 class InstrumentFeed:
     """Per-instrument publisher state; the publisher mutates it, snapshots read it."""
 
@@ -48,10 +59,10 @@ class InstrumentFeed:
         self.seqs = [0] * len(CHANNELS)
         self.sent_ns = [ts] * len(CHANNELS)
         self.window: dict[int, dict[int, tuple[int, int]]] = {
-            side: {p: (q, n) for p, q, n in book.depth(side, depth_levels or None)}
+            side: {level_key(side, p): (q, n) for p, q, n in book.depth(side, depth_levels or None)}
             for side in (BUY, SELL)
         }
-        """Published depth per side: price -> (qty, orders), at most N levels."""
+        """Published depth per side: level key -> (qty, orders), at most N levels, best first."""
         bid, ask = book.depth(BUY, 1), book.depth(SELL, 1)
         self.quote = Quote(
             0, iid, *(bid[0][:2] if bid else (0, 0)), *(ask[0][:2] if ask else (0, 0)), ts
@@ -71,10 +82,12 @@ class InstrumentFeed:
         self.trades: list[TradeTuple] = []
         self.closed_bars: list[Bar] = []
         self.depth_dirty = [False, False, False]  # indexed by side
-        self.full_depth: dict[tuple[int, int], tuple[int, int, int, int]] = {}
-        """Levels changed by the batch, last state wins: every level with full depth, else
-        every change to a level of the published window (a dirty side re-reads only those)."""
-        self.queues: set[tuple[int, int]] = set()
+        self.full_depth: dict[int, tuple[int, int, int, int]] = {}
+        """Levels changed by the batch by level key, last state wins: every level with full
+        depth, else every change to a level of the published window (a dirty side re-reads
+        only those)."""
+        self.queues: dict[int, None] = {}
+        """Level keys whose order queues the batch touched, in the order first touched."""
         self.quote_dirty = False
         self.status_dirty = False
         self.auction_dirty = False

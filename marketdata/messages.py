@@ -100,7 +100,8 @@ QueueTuple = tuple[int, int, list[tuple[int, int]]]
 
 
 class OrderLevels(Msg, tag=23):
-    """Order-by-order book (O): each listed level's whole queue replaces the old one.
+    """Order-by-order book (O): each listed level's whole queue replaces the old one; levels
+    come in the order the batch first touched them (a snapshot: bids best first, then asks).
 
     Replacing a level's queue rather than sending add/modify/delete per order keeps the
     client exact through iceberg refills, which move an order to the back of its level

@@ -239,37 +239,39 @@ class MarketDataPublisher:
         # The maker's queue changes even when its displayed total does not (iceberg refill);
         # an auction trade has no maker, and the uncross reports every level it touches.
         if aggressor:
-            feed.queues.add((SELL if aggressor == BUY else BUY, price))
+            feed.queues[price if aggressor == BUY else -price] = None  # the maker's level
 
     def _on_level(self, ev, feed: InstrumentFeed) -> None:
         side, price = _SIDE_CODE[ev.side], ev.price
-        feed.queues.add((side, price))
         quote = feed.quote
         if side == BUY:
+            key = -price
             if price >= quote.bid_price:
                 feed.quote_dirty = True
-        elif not quote.ask_price or price <= quote.ask_price:
-            feed.quote_dirty = True
+        else:
+            key = price
+            if not quote.ask_price or price <= quote.ask_price:
+                feed.quote_dirty = True
+        feed.queues[key] = None
         levels = self.depth_levels
         if not levels:
-            feed.full_depth[(side, price)] = (side, price, ev.qty, ev.orders)
+            feed.full_depth[key] = (side, price, ev.qty, ev.orders)
         else:
             # Every change to a level of the published window is noted, so a side that only
             # changed sizes needs no book read. Anything that may change which levels the
             # window holds makes the side dirty: the flush re-reads the levels it has no note of.
             window = feed.window[side]
             qty = ev.qty
-            if price in window:
-                feed.full_depth[(side, price)] = (side, price, qty, ev.orders)
+            if key in window:
+                feed.full_depth[key] = (side, price, qty, ev.orders)
                 if not qty:
                     feed.depth_dirty[side] = True
             elif feed.depth_dirty[side]:
                 pass
             elif len(window) < levels:
                 feed.depth_dirty[side] = True
-            else:
-                edge = next(reversed(window))  # windows are kept best first
-                feed.depth_dirty[side] = price > edge if side == BUY else price < edge
+            else:  # better than the window's worst (windows are kept best first)?
+                feed.depth_dirty[side] = key < next(reversed(window))
 
     def _on_status(self, ev, feed: InstrumentFeed) -> None:
         feed.status_dirty = True
@@ -343,7 +345,7 @@ class MarketDataPublisher:
         if feed.queues:
             seqs[L3] += 1
             out.append((L3, OrderLevels(seqs[L3], iid, snapshot.queues(book, feed.queues), ts)))
-            feed.queues = set()
+            feed.queues = {}
         if feed.quote_dirty:
             feed.quote_dirty = False
             bid_px = book.best_bid() or 0
@@ -372,10 +374,10 @@ class MarketDataPublisher:
         changes = []
         dirty = feed.depth_dirty
         window = feed.window
-        for change in full_depth.values():
+        for key, change in full_depth.items():
             side = change[0]
             if not dirty[side]:
-                window[side][change[1]] = change[2:]
+                window[side][key] = change[2:]
                 changes.append(change)
         book = feed.book
         for side in (BUY, SELL):
@@ -391,16 +393,15 @@ class MarketDataPublisher:
             levels = book.side_levels(side)
             sign = -1 if side == BUY else 1  # bids are keyed by -price
             for key in islice(levels.sorted_keys, self.depth_levels):  # best key first
-                price = key * sign
-                prev = pop(price, None)
-                if prev is not None and (side, price) not in full_depth:
-                    new[price] = prev
+                prev = pop(key, None)
+                if prev is not None and key not in full_depth:
+                    new[key] = prev
                     continue
                 level = levels[key]
-                state = new[price] = (level.qty, len(level.orders))
+                state = new[key] = (level.qty, len(level.orders))
                 if prev != state:
-                    changes.append((side, price, *state))
-            changes.extend((side, price, 0, 0) for price in old)
+                    changes.append((side, key * sign, *state))
+            changes.extend((side, key * sign, 0, 0) for key in old)
             window[side] = new
         full_depth.clear()
         return changes

@@ -96,8 +96,7 @@ def _state(feed: InstrumentFeed, channels: str, depth_levels: int) -> list:
             for price, qty, orders in book.depth(side, levels)
         ], ts))
     if ORDERS in channels:
-        every = [(side, level.price) for side in (BUY, SELL)
-                 for level in book.side_levels(side).values()]
+        every = [key for side in (BUY, SELL) for key in book.side_levels(side)]
         out.append(OrderLevels(seq[ORDERS], iid, queues(book, every), ts))
     if QUOTE in channels:
         out.append(feed.quote)
@@ -111,12 +110,16 @@ def _state(feed: InstrumentFeed, channels: str, depth_levels: int) -> list:
     return out
 
 
-def queues(book: Book, levels: Iterable[tuple[int, int]]) -> list[QueueTuple]:
-    """Each ``(side, price)`` level's displayed queue in time priority; empty if it is gone."""
+def queues(book: Book, keys: Iterable[int]) -> list[QueueTuple]:
+    """Each level's displayed queue in time priority, empty if it is gone; levels named by
+    their book keys (``feedstate.level_key``: negative for bids)."""
     out = []
     bids, asks = book.bids, book.asks
-    for side, price in levels:
-        level = bids.get(-price) if side == BUY else asks.get(price)
+    for key in keys:
+        if key < 0:
+            level, side, price = bids.get(key), BUY, -key
+        else:
+            level, side, price = asks.get(key), SELL, key
         out.append((side, price, list(map(_ORDER_VIEW, level.orders.values())) if level else []))
     return out
 
