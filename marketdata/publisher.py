@@ -45,6 +45,7 @@ from marketdata.messages import (
 
 BUY = int(Side.BUY)
 SELL = int(Side.SELL)
+DONTWAIT = zmq.DONTWAIT
 _SIDE_CODE = {None: 0, Side.BUY: BUY, Side.SELL: SELL}
 """An event's side (an IntEnum, or None for an auction's aggressor) as the plain int the feed
 carries: msgspec encodes an IntEnum through its slow path for uncommon types and CPython 3.11
@@ -136,7 +137,7 @@ class MarketDataPublisher:
             reply = snapshot.answer(parts[-1], self.feeds, self.core, self.epoch,
                                     self.depth_levels)
             with contextlib.suppress(zmq.ZMQError):  # the client left or is not reading:
-                sock.send_multipart([parts[0], *reply], zmq.DONTWAIT)  # it will ask again
+                sock.send_multipart([parts[0], *reply], DONTWAIT)  # it will ask again
 
     def on_events(self, events: list[Event], ts: int | None = None) -> None:
         """Publish what one batch of commands changed: at most one frame per topic.
@@ -158,10 +159,10 @@ class MarketDataPublisher:
             handler = handlers.get(type(ev))
             if handler is not None:
                 iid = ev.instrument
-                if type(iid) is not str:  # InstrumentListed carries the whole instrument
-                    iid = iid.instrument_id
-                    self._listed(iid, ev.ts)
                 if iid != last_iid:
+                    if type(iid) is not str:  # InstrumentListed carries the whole instrument
+                        iid = iid.instrument_id
+                        self._listed(iid, ev.ts)
                     last_iid = iid
                     feed = touched.get(iid)
                     if feed is None:
@@ -186,7 +187,7 @@ class MarketDataPublisher:
             for channel, last in enumerate(sent_ns):
                 if last <= stale:
                     send(feed.topics[channel] + encode(Heartbeat(feed.seqs[channel], epoch,
-                                                                 now_ns)), zmq.DONTWAIT)
+                                                                 now_ns)), DONTWAIT)
                     sent_ns[channel] = now_ns
                     self.frames_sent += 1
 
@@ -416,7 +417,7 @@ class MarketDataPublisher:
         for channel, msg in out:
             frame = frames[channel]
             _encode_into(msg, frame, offset)
-            send(frame, zmq.DONTWAIT)
+            send(frame, DONTWAIT)
             sent_ns[channel] = ts
         self.frames_sent += len(out)
 
