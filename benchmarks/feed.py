@@ -14,7 +14,11 @@ Prints one JSON line:
   CPU time (its thread's), which other processes on the machine do not move: what a command
   costs the loop itself, apart from the time it waited for a core.
 
-    .venv/bin/python benchmarks/feed.py [--n 60000] [--repeats 3]
+The server loop runs pinned to core 0 by default, as ``ipx serve --loop-cpu 0`` runs it
+(:mod:`gateway.affinity`): libzmq's I/O threads and the subscriber process use the other
+cores. ``--loop-cpu -1`` leaves placement to the scheduler.
+
+    .venv/bin/python benchmarks/feed.py [--n 60000] [--repeats 3] [--loop-cpu 0]
 
 After timing, every replay must reach the same core fingerprint, and the single subscriber
 must have received every frame published.
@@ -25,6 +29,7 @@ from __future__ import annotations
 import argparse
 import json
 import multiprocessing as mp
+import os
 import statistics
 import sys
 import time
@@ -36,6 +41,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from benchmarks.streams import bench_instrument, mixed
 from engine.core import Core
+from gateway.affinity import io_threads_elsewhere, pin_thread
 from marketdata.messages import Bars, Heartbeat, Trades, decode_feed, split_frame
 from marketdata.publisher import DEFAULT_HWM, MarketDataPublisher
 
@@ -49,12 +55,14 @@ HEARTBEAT_TAG = Heartbeat.__struct_config__.tag
 # -- subscriber process -----------------------------------------------------------------------
 
 
-def subscribers(n: int, hwm: int, conn) -> None:
+def subscribers(n: int, hwm: int, conn, cpus: frozenset[int]) -> None:
     """``n`` SUB sockets; obeys ``arm`` (with the endpoint), ``count``, ``latency``, ``stop``.
 
     They connect only when armed, to the port the publisher has bound by then: a port
     reserved in advance could be taken meanwhile by any process's outgoing connection.
+    They run on ``cpus`` (readers kept off a pinned server loop's core).
     """
+    os.sched_setaffinity(0, cpus)
     ctx = zmq.Context()
     socks = []
     poller = zmq.Poller()
@@ -200,10 +208,10 @@ def _publisher(ctx: zmq.Context, core: Core, hwm: int, child):
     return pub, pub.frames_sent
 
 
-def start_subscribers(n: int, hwm: int):
+def start_subscribers(n: int, hwm: int, cpus: frozenset[int]):
     parent, child = mp.Pipe()
-    proc = mp.get_context("spawn").Process(target=subscribers, args=(n, hwm, child),
-                                          daemon=True)
+    proc = mp.get_context("spawn").Process(target=subscribers,
+                                          args=(n, hwm, child, cpus), daemon=True)
     proc.start()
     return proc, parent
 
@@ -225,14 +233,21 @@ def main() -> None:
                         help="publisher and stalled subscribers' high-water mark")
     parser.add_argument("--only-ratio", action="store_true",
                         help="skip the rate and latency runs")
+    parser.add_argument("--loop-cpu", type=int, default=0,
+                        help="the server loop's core (gateway.affinity; the I/O threads and "
+                             "the subscribers run on the others); -1: no pinning")
     args = parser.parse_args()
     commands = mixed(args.n)
     fingerprints: dict[int, set[str]] = {}  # stream length -> fingerprints of its replays
-    out: dict = {"commands": args.n, "hwm": args.hwm}
+    out: dict = {"commands": args.n, "hwm": args.hwm, "loop_cpu": args.loop_cpu}
+    readers = frozenset(os.sched_getaffinity(0))  # before this thread is pinned
     with zmq.Context() as ctx:
+        if args.loop_cpu >= 0 and io_threads_elsewhere(ctx, args.loop_cpu):
+            pin_thread(args.loop_cpu)
+            readers -= {args.loop_cpu}
         rates, delivered, lost, cpu = {}, {}, {}, {}
         for n in () if args.only_ratio else (1, 10, 50):
-            proc, conn = start_subscribers(n, LOSSLESS_HWM)
+            proc, conn = start_subscribers(n, LOSSLESS_HWM, readers)
             run = serve(ctx, commands, LOSSLESS_HWM, conn)
             stop(proc, conn)
             fingerprints.setdefault(len(commands), set()).add(run["fingerprint"])
@@ -245,7 +260,7 @@ def main() -> None:
         out["delivered_per_s"] = {n: round(r) for n, r in delivered.items()}
         out["lost"] = {n: round(r, 3) for n, r in lost.items()}
 
-        proc, conn = start_subscribers(1, LOSSLESS_HWM)
+        proc, conn = start_subscribers(1, LOSSLESS_HWM, readers)
         latencies = [0] if args.only_ratio else paced_latency(
             ctx, mixed(args.latency_n, seed=3), conn, args.pace_us * 1000
         )
@@ -261,7 +276,7 @@ def main() -> None:
             none_rates.append(run["cmds_per_s"])
             none_cpu.append(run["cpu_us_per_cmd"])
             fingerprints.setdefault(len(stalled_stream), set()).add(run["fingerprint"])
-            proc, conn = start_subscribers(50, args.hwm)
+            proc, conn = start_subscribers(50, args.hwm, readers)
             run = serve(ctx, stalled_stream, args.hwm, conn, count=False, warmup=args.warmup)
             proc.join(10)
             stalled_rates.append(run["cmds_per_s"])

@@ -79,6 +79,8 @@ def _serve(args: argparse.Namespace) -> int:
     overrides = {k: v for k, v in overrides.items() if v}
     if args.no_feed:
         overrides["feed_enabled"] = False
+    if args.loop_cpu is not None:  # 0 is a core, not "unset"
+        overrides["loop_cpu"] = args.loop_cpu
     if overrides:
         config = msgspec.structs.replace(config, **overrides)
     server = Server(config)
@@ -351,6 +353,8 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--no-feed", action="store_true", help="do not start the market data")
     serve.add_argument("--data-dir", help="journal and snapshots: recovered if present")
     serve.add_argument("--fsync", choices=("batch", "interval", "none"), help="journal policy")
+    serve.add_argument("--loop-cpu", type=int,
+                       help="run the server loop on this core, libzmq's I/O threads on the others")
     serve.set_defaults(run=_serve)
 
     keys = commands.add_parser("keys", help="create (or show) CURVE key pairs")

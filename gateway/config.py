@@ -58,6 +58,9 @@ class ServerConfig(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     """Heartbeat interval for sessions that ask for 0; the session ends after 3 silent ones."""
     min_heartbeat_ms: int = 100
     max_heartbeat_ms: int = 60_000
+    loop_cpu: int = -1
+    """Run the server loop on this core and libzmq's I/O threads on the others
+    (``gateway.affinity``); -1 leaves placement to the scheduler."""
     batch_budget: int = 512
     """Most messages drained from a socket before the batch is sequenced and applied."""
     max_message_size: int = 16_384

@@ -21,6 +21,7 @@ import zmq
 
 from engine.core import Core
 from engine.instruments import default_instruments, load_instruments
+from gateway.affinity import io_threads_elsewhere, pin_thread
 from gateway.auth import ADMIN, ORDERS, ExchangeAuthenticator, KeyPair, load_key_pair
 from gateway.codec import encode
 from gateway.config import SERVER_KEY, ServerConfig
@@ -85,6 +86,9 @@ class Server:
         participants = config.participant_keys()
         admins = config.admin_keys()
         self.context = zmq.Context()
+        self._pinned = config.loop_cpu >= 0 and io_threads_elsewhere(self.context,
+                                                                     config.loop_cpu)
+        """The loop's thread is pinned to ``loop_cpu`` when :meth:`run` starts."""
         self.authenticator = ExchangeAuthenticator(self.context)
         self.authenticator.start()
         self.authenticator.allow(ORDERS, participants)
@@ -139,6 +143,8 @@ class Server:
     def run(self) -> None:
         """Bind, set :attr:`ready`, and serve until :meth:`stop`; then close everything."""
         config = self.config
+        if self._pinned:
+            pin_thread(config.loop_cpu)
         try:
             self.recover()
             orders = self._router(config.order_endpoint, ORDERS)
