@@ -4,7 +4,8 @@ Prints one JSON line:
 
 - ``msgs_per_s``: feed frames per second the server loop published while 1, 10 and 50
   subscribers (in a second process) read them, one command per batch (the most frames per
-  command); ``delivered_per_s`` and ``lost`` say what the median subscriber got;
+  command), the median of ``--repeats`` runs (all of them in ``msgs_per_s_runs``, sorted);
+  ``delivered_per_s`` and ``lost`` say what the median subscriber got in the median run;
 - ``tick_p50_us`` / ``tick_p99_us``: order-to-tick latency, from the sequencer's timestamp
   taken before ``core.apply`` to the subscriber's receipt of the first frame it caused
   (both ``CLOCK_MONOTONIC``), orders paced at ``--pace-us``;
@@ -245,18 +246,25 @@ def main() -> None:
         if args.loop_cpu >= 0 and io_threads_elsewhere(ctx, args.loop_cpu):
             pin_thread(args.loop_cpu)
             readers -= {args.loop_cpu}
-        rates, delivered, lost, cpu = {}, {}, {}, {}
+        rates, delivered, lost, cpu, every = {}, {}, {}, {}, {}
         for n in () if args.only_ratio else (1, 10, 50):
-            proc, conn = start_subscribers(n, LOSSLESS_HWM, readers)
-            run = serve(ctx, commands, LOSSLESS_HWM, conn)
-            stop(proc, conn)
-            fingerprints.setdefault(len(commands), set()).add(run["fingerprint"])
+            runs = []
+            for _ in range(args.repeats):  # a fresh subscriber process each time
+                proc, conn = start_subscribers(n, LOSSLESS_HWM, readers)
+                run = serve(ctx, commands, LOSSLESS_HWM, conn)
+                stop(proc, conn)
+                fingerprints.setdefault(len(commands), set()).add(run["fingerprint"])
+                if n == 1 and run["counts"] != [run["frames"]]:
+                    raise SystemExit(f"one subscriber got {run['counts']} of {run['frames']}")
+                runs.append(run)
+            runs.sort(key=lambda r: r["frames_per_s"])
+            run = runs[len(runs) // 2]  # the median run, whose other figures go with it
             rates[n], delivered[n], lost[n] = run["frames_per_s"], run["delivered_per_s"], \
                 run["lost"]
             cpu[n] = run["cpu_us_per_cmd"]
-            if n == 1 and run["counts"] != [run["frames"]]:
-                raise SystemExit(f"one subscriber got {run['counts']} of {run['frames']} frames")
+            every[n] = [round(r["frames_per_s"]) for r in runs]
         out["msgs_per_s"] = {n: round(r) for n, r in rates.items()}
+        out["msgs_per_s_runs"] = every
         out["delivered_per_s"] = {n: round(r) for n, r in delivered.items()}
         out["lost"] = {n: round(r, 3) for n, r in lost.items()}
 
