@@ -339,21 +339,18 @@ class Core(PhaseControl):
             return
         iid = book.instrument_id
         leaves = qty - order.filled
-        if order.stop_price:
-            order.price, order.qty, order.leaves = price, qty, leaves
+        if order.stop_price or (price == order.price and leaves < order.leaves):
+            level = None  # a pending stop rests in no level
+            if order.stop_price:
+                order.price, order.qty, order.leaves = price, qty, leaves
+            else:
+                level = book.resize(order, leaves)
             out.append(
                 OrderAmended(
                     seq, ts, iid, order.order_id, order.participant, price, leaves, True, NO_REASON
                 )
             )
-        elif price == order.price and leaves < order.leaves:
-            level = book.resize(order, leaves)
-            out.append(
-                OrderAmended(
-                    seq, ts, iid, order.order_id, order.participant, price, leaves, True, NO_REASON
-                )
-            )
-            if price:
+            if level is not None and price:
                 out.append(
                     BookLevelChanged(seq, ts, iid, order.side, price, level.qty, len(level.orders))
                 )

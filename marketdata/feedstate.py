@@ -10,6 +10,7 @@ builders, the day's statistics and a ring of recent trades and bars that a snaps
 from __future__ import annotations
 
 from collections import deque
+from itertools import islice
 
 from engine.book import Book
 from engine.messages import Side
@@ -33,17 +34,6 @@ RECENT_BARS = {1: 600, 60: 1_440}
 """Bars a snapshot replays per interval: ten minutes of seconds, a day of minutes."""
 
 
-def level_key(side: int, price: int) -> int:
-    """The book's key of a level: -price for bids, price for asks, so the best level of
-    either side has the lowest key and one int names a side and a price (no tuple to build
-    and hash per event).
-
-    >>> level_key(BUY, 125), level_key(SELL, 125)
-    (-125, 125)
-    """
-    return -price if side == BUY else price
-
-
 class InstrumentFeed:
     """Per-instrument publisher state; the publisher mutates it, snapshots read it."""
 
@@ -59,10 +49,15 @@ class InstrumentFeed:
         self.seqs = [0] * len(CHANNELS)
         self.sent_ns = [ts] * len(CHANNELS)
         self.window: dict[int, dict[int, tuple[int, int]]] = {
-            side: {level_key(side, p): (q, n) for p, q, n in book.depth(side, depth_levels or None)}
+            side: {
+                key: (level.qty, len(level.orders))
+                for key, level in islice(book.side_levels(side).items(), depth_levels or None)
+            }
             for side in (BUY, SELL)
         }
-        """Published depth per side: level key -> (qty, orders), at most N levels, best first."""
+        """Published depth per side by the book's level key (-price for bids, price for asks:
+        one int names a side and a price, no tuple to build and hash per event) -> (qty,
+        orders), at most N levels, best first."""
         bid, ask = book.depth(BUY, 1), book.depth(SELL, 1)
         self.quote = Quote(
             0, iid, *(bid[0][:2] if bid else (0, 0)), *(ask[0][:2] if ask else (0, 0)), ts

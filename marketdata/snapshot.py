@@ -112,7 +112,7 @@ def _state(feed: InstrumentFeed, channels: str, depth_levels: int) -> list:
 
 def queues(book: Book, keys: Iterable[int]) -> list[QueueTuple]:
     """Each level's displayed queue in time priority, empty if it is gone; levels named by
-    their book keys (``feedstate.level_key``: negative for bids)."""
+    their book keys (-price for bids, price for asks)."""
     out = []
     bids, asks = book.bids, book.asks
     for key in keys:
