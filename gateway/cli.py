@@ -83,7 +83,10 @@ def _serve(args: argparse.Namespace) -> int:
         overrides["loop_cpu"] = args.loop_cpu
     if overrides:
         config = msgspec.structs.replace(config, **overrides)
-    server = Server(config)
+    try:
+        server = Server(config)
+    except ValueError as error:  # a setting this machine cannot honour: say which, no trace
+        raise SystemExit(f"ipx serve: {error}") from None
     if config.feed_enabled:
         try:
             from marketdata.publisher import MarketDataPublisher

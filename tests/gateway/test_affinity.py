@@ -10,6 +10,7 @@ import zmq
 
 from gateway import protocol as p
 from gateway.affinity import io_threads_elsewhere
+from gateway.cli import main
 from gateway.protocol import ExecType
 from tests.gateway.conftest import INSTRUMENT
 
@@ -39,3 +40,15 @@ def test_server_when_loop_cpu_set_then_its_loop_runs_there_alone_and_trades(harn
         lambda m: type(m) is p.ExecutionReport and m.exec_type == ExecType.FILL, 3000
     )
     assert (fill.last_qty, fill.last_px, fill.leaves_qty) == (3, 4830, 0)
+
+
+def test_serve_when_loop_cpu_not_allowed_then_exits_with_the_reason(tmp_path):
+    cpu = max(ALLOWED) + 1_000
+    with pytest.raises(SystemExit) as exited:
+        main([
+            "serve", "--key-dir", str(tmp_path / "keys"), "--no-feed", "--loop-cpu", str(cpu),
+            "--orders", f"ipc://{tmp_path}/orders", "--admin", f"ipc://{tmp_path}/admin",
+        ])
+    assert str(exited.value) == (
+        f"ipx serve: cpu {cpu} is not one this process may run on: {sorted(ALLOWED)}"
+    )
