@@ -4,6 +4,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+COMPILED := $(VENV)/.compiled
 
 .PHONY: demo test lint bench clean
 
@@ -11,17 +12,22 @@ $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[test]'
-	touch $(STAMP)
+	touch $(STAMP) $(COMPILED)
 
-demo: $(STAMP)
+# setup.py compiles risk modules with mypyc beside their sources: rebuilt when they change
+$(COMPILED): $(STAMP) setup.py $(wildcard risk/*.py)
+	$(BIN)/python -m pip install --quiet --no-deps -e .
+	touch $(COMPILED)
+
+demo: $(COMPILED)
 	$(BIN)/ipx demo
 
-test: $(STAMP)
-	$(BIN)/ruff check engine gateway marketdata risk benchmarks tests
+test: $(COMPILED)
+	$(BIN)/ruff check engine gateway marketdata risk benchmarks tests setup.py
 	$(BIN)/python -m pytest
 
-bench: $(STAMP)
+bench: $(COMPILED)
 	$(BIN)/python benchmarks/engine_throughput.py
 
 clean:
-	rm -rf $(VENV) build *.egg-info
+	rm -rf $(VENV) build *.egg-info *.so risk/*.so

@@ -69,6 +69,7 @@ class RiskControls(Protocol):
     in the documented check order (permission first, then the engine's own validation, then
     limits and credit), and feeds it every event afterwards, in order, so reservations turn
     into exposure on fills and are released by cancels and expiries within the same command.
+    ``check_order`` is asked only right after ``check_permission`` passed the same order.
     """
 
     def attach(self, core: Core) -> None: ...

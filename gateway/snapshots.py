@@ -40,7 +40,7 @@ from gateway.wal import Position, fsync_dir
 MAGIC = b"IPXSNAP1"
 _LENGTH = struct.Struct(">I")
 SUFFIX = ".snap"
-STATE_FORMAT = 3
+STATE_FORMAT = 4
 """The layout of the pickled classes. Bump it whenever a pickled class of the core, risk,
 gateway or feed gains, loses or renames an attribute: an older snapshot is then refused by
 name (the journal replays instead) rather than failing somewhere inside the restore."""

@@ -7,7 +7,8 @@ after; operators drive it with the commands in :mod:`risk.messages`, which
 """
 
 from risk.config import bootstrap, demo_setup, load_setup
-from risk.engine import RiskEngine, RiskInvariantError
+from risk.engine import RiskEngine
+from risk.invariants import RiskInvariantError
 from risk.messages import RiskCommand, RiskEvent
 
 __all__ = [

@@ -47,7 +47,7 @@ Handler = Callable[[Any, int, int, list], None]
 def handlers(risk: RiskEngine) -> dict[type, Handler]:
     """The risk command handlers bound to one engine, for ``Core``'s dispatch table."""
     admin = _Admin(risk)
-    table = {
+    table: dict[type, Callable[[Any, int, int, list], Reason]] = {
         SetRiskParams: admin.set_params,
         SetGuarantor: admin.set_guarantor,
         SetCreditLine: admin.set_credit_line,
@@ -225,7 +225,7 @@ class _Admin:
 
     def settle(self, cmd: Settle, seq: int, ts: int, out: list) -> Reason:
         account = self.ledger.accounts.get(cmd.participant)
-        pos = account and account.positions.get(cmd.instrument)
+        pos = None if account is None else account.positions.get(cmd.instrument)
         if pos is None:
             return Reason.SETTLEMENT_EXCEEDS_OBLIGATION
         net, amount = pos.net, cmd.amount

@@ -10,10 +10,14 @@ current level, so the hot path tests one chained comparison per change.
 
 from __future__ import annotations
 
+from typing import Final
+
+from mypy_extensions import mypyc_attr
+
 from risk.messages import LimitScope, RiskAlert
 
-LOWEST = -(1 << 62)
-HIGHEST = 1 << 62
+LOWEST: Final = -(1 << 62)
+HIGHEST: Final = 1 << 62
 
 
 def thresholds(limit: int, alert_bp: int) -> tuple[int, int]:
@@ -27,6 +31,7 @@ def thresholds(limit: int, alert_bp: int) -> tuple[int, int]:
     return max(1, -(-limit * alert_bp // 10_000)), limit
 
 
+@mypyc_attr(serializable=True, allow_interpreted_subclasses=True)
 class Watched:
     """A usage with a limit: ``level`` and the band ``[low, high)`` that keeps it there."""
 
@@ -50,6 +55,7 @@ class Watched:
         return changed
 
 
+@mypyc_attr(serializable=True, allow_interpreted_subclasses=True)
 class Alerts:
     """Collects the alerts of the command being applied; stamped with it when flushed."""
 

@@ -30,6 +30,10 @@ line's own guarantors only.
 
 from __future__ import annotations
 
+from typing import Final
+
+from mypy_extensions import mypyc_attr
+
 from engine.instruments import InstrumentKind
 from risk.alerts import HIGHEST, LOWEST, Alerts, Watched, thresholds
 from risk.fx import FxTable
@@ -37,9 +41,10 @@ from risk.limits import AssetLimits, Limits
 from risk.messages import BASE_CURRENCY, GuarantorKind, LimitScope
 from risk.reservations import Terms, margin_part
 
-FULL = 10_000
+FULL: Final = 10_000
 
 
+@mypyc_attr(serializable=True, allow_interpreted_subclasses=True)
 class Guarantor(Watched):
     """A bank, guarantee company or insurer and the share of lines' usage it carries."""
 
@@ -106,6 +111,7 @@ class Guarantor(Watched):
         )
 
 
+@mypyc_attr(serializable=True, allow_interpreted_subclasses=True)
 class Account(Watched):
     """One participant: its credit line, order controls, permissions and positions."""
 
@@ -190,6 +196,7 @@ class Account(Watched):
         )
 
 
+@mypyc_attr(serializable=True, allow_interpreted_subclasses=True)
 class Position:
     """One participant in one instrument: holding or contracts, working orders, obligations.
 
@@ -241,6 +248,7 @@ class Position:
         )
 
 
+@mypyc_attr(serializable=True, allow_interpreted_subclasses=True)
 class Ledger:
     """Accounts, guarantors and the usage arithmetic that ties them to positions."""
 
@@ -259,9 +267,12 @@ class Ledger:
 
     def position(self, account: Account, terms: Terms) -> Position:
         pos = account.positions.get(terms.instrument_id)
-        if pos is None:
-            pos = account.positions[terms.instrument_id] = Position(account, terms)
-            terms.positions.append(pos)
+        return self.file(Position(account, terms)) if pos is None else pos
+
+    def file(self, pos: Position) -> Position:
+        """Add a new position to its account and instrument."""
+        pos.account.positions[pos.terms.instrument_id] = pos
+        pos.terms.positions.append(pos)
         return pos
 
     # -- the hot path -------------------------------------------------------------------

@@ -16,9 +16,11 @@ causes are appended to its events, so they are journaled and replayed like every
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Final, cast
 
-from engine.book import Book, InvariantError, Order
+from mypy_extensions import mypyc_attr
+
+from engine.book import Book, Order
 from engine.codes import Reason
 from engine.messages import (
     AmendOrder,
@@ -41,15 +43,19 @@ from risk.limits import NO_LIMIT, position_reason
 from risk.messages import BASE_CURRENCY, GrantTransferred
 from risk.reservations import OrderRecord, Terms, need_of, terms_state, unit_of
 
-OK = Reason.NONE
-BUY = Side.BUY
-NOT_PERMITTED = Reason.NOT_PERMITTED
+# Final: compiled, these are C constants; plain module names would be dict lookups per use
+OK: Final = Reason.NONE
+BUY: Final = Side.BUY
+NOT_PERMITTED: Final = Reason.NOT_PERMITTED
+LEVEL_CHANGED: Final = BookLevelChanged
+ACCEPTED: Final = OrderAccepted
+DONE: Final = OrderDone
+TRADE: Final = Trade
+AMENDED: Final = OrderAmended
+REFERENCE_CHANGED: Final = ReferencePriceChanged
 
 
-class RiskInvariantError(InvariantError):
-    """Risk state disagrees with the books or with itself: a bug, never a client error."""
-
-
+@mypyc_attr(serializable=True, allow_interpreted_subclasses=True)
 class RiskEngine:
     """Credit, limits, holdings and FX for one core; all state changes come from commands."""
 
@@ -68,10 +74,13 @@ class RiskEngine:
         self._alerted = self.alerts.pending
         """The alerts waiting to be flushed (the same list, never replaced), read per command;
         no bound methods are kept, so the engine pickles into snapshots."""
-        self._pending = OrderRecord(0, None, False, 0, 0, 0, 0, 0)
+        self._pending: OrderRecord | None = None
         """The record of the order ``check_order`` last passed, filed when it is accepted."""
-        self._pending_new: tuple = (None, None)
-        """Its account and terms, when it opens a position (``pos`` None until accepted)."""
+        self._account = Account("")
+        """The account ``check_permission`` last passed."""
+        self._unfiled: Position | None = None
+        """A position made for an order that opens it, filed in the ledger once the order is
+        accepted, so that a rejected order leaves no trace."""
 
     # -- the protocol -------------------------------------------------------------------
 
@@ -85,12 +94,13 @@ class RiskEngine:
         account = self.accounts.get(cmd.participant)
         if account is None or book.instrument.kind not in account.kinds:
             return NOT_PERMITTED
+        self._account = account  # check_order, asked next, starts from it
         return OK
 
     def check_order(self, cmd: NewOrder, book: Book, ts: int) -> Reason:
-        account = self.accounts[cmd.participant]
-        pos = account.positions.get(cmd.instrument)
-        terms = self.terms_of(book) if pos is None else pos.terms
+        account = self._account
+        pos = self._position(account, book)
+        terms = pos.terms
         limits = account.limits
         qty = cmd.qty
         if qty > limits.max_qty:
@@ -126,10 +136,7 @@ class RiskEngine:
                     need += (need * fee_bp + 9_999) // 10_000
             else:
                 unit = fee_bp = need = 0
-                if pos is None:
-                    held = working = 0
-                else:
-                    held, working = pos.qty, pos.working_sell
+                held, working = pos.qty, pos.working_sell
                 if account.participant == terms.issuer:
                     reason = sell_reason(terms, self.grants, terms.issuer, held, working, qty)
                     if reason:
@@ -137,12 +144,9 @@ class RiskEngine:
                 elif held - working < qty:
                     return Reason.NO_HOLDING
         else:
-            if pos is not None:
-                reason = position_reason(
-                    limits.position_limit, pos.qty, pos.working_buy, pos.working_sell, buy, qty
-                )
-            else:
-                reason = Reason.POSITION_LIMIT if qty > limits.position_limit else OK
+            reason = position_reason(
+                limits.position_limit, pos.qty, pos.working_buy, pos.working_sell, buy, qty
+            )
             if reason:
                 return reason
             unit, fee_bp = unit_of(terms, buy, price, self.fee_bp)
@@ -159,8 +163,6 @@ class RiskEngine:
         # the record the OrderAccepted that follows will file (it carries this price and qty);
         # made here so the event feed need not re-read the command's values
         self._pending = OrderRecord(cmd.order_id, pos, buy, price, unit, fee_bp, qty, need)
-        if pos is None:
-            self._pending_new = (account, terms)
         return OK
 
     def check_amend(self, order: Order, cmd: AmendOrder, book: Book, ts: int) -> Reason:
@@ -205,7 +207,7 @@ class RiskEngine:
         return Reason.KILLED if account.killed else OK
 
     def _credit_reason(
-        self, account: Account, terms: Terms, pos: Position | None, need: int, ts: int
+        self, account: Account, terms: Terms, pos: Position, need: int, ts: int
     ) -> Reason:
         """CREDIT_LIMIT, GUARANTOR_LIMIT or ASSET_CONCENTRATION for ``need`` more usage."""
         currency = terms.currency
@@ -222,8 +224,7 @@ class RiskEngine:
                 reason = self.fx.reason(currency, BASE_CURRENCY, ts)
                 if reason:
                     return reason
-            usage, cny = (pos.usage, pos.cny) if pos else (0, 0)
-            delta = self.fx.convert(usage + need, currency, BASE_CURRENCY) - cny
+            delta = self.fx.convert(pos.usage + need, currency, BASE_CURRENCY) - pos.cny
             return self.ledger.assets.reason(account.participant, limited, delta)
         return OK
 
@@ -232,20 +233,26 @@ class RiskEngine:
     def on_events(self, events: list) -> None:
         """Follow the command's events. The hot path: one if-chain on the event type, book
         level changes (the most common, ignored) skipped first, accepts, dones and cash fills
-        handled inline (no per-event method call), usage charged only when it changes."""
+        handled inline (no per-event method call), usage charged only when it changes.
+
+        Compiled, an event's fields are read through a typed ``cast`` when they take part in
+        arithmetic (unboxed once), but straight from the untyped ``event`` when they only key
+        ``orders`` (kept boxed: unboxing and boxing again would cost more than the lookup)."""
         orders = self.orders
         ledger = self.ledger
         for event in events:
             kind = type(event)
-            if kind is BookLevelChanged:
+            if kind is LEVEL_CHANGED:
                 continue
-            if kind is OrderAccepted:
+            if kind is ACCEPTED:
+                accepted = cast(OrderAccepted, event)
                 record = self._pending
-                if record.order_id != event.order_id:  # accepted without check_order
-                    record = self._value(event)
+                if record is None or record.order_id != accepted.order_id:  # not checked
+                    record = self._value(accepted)
                 pos = record.pos
-                if pos is None:
-                    pos = record.pos = self.ledger.position(*self._pending_new)
+                if pos is self._unfiled:
+                    ledger.file(pos)
+                    self._unfiled = None
                 orders[record.order_id] = record
                 if record.buy:
                     pos.working_buy += record.leaves
@@ -255,8 +262,10 @@ class RiskEngine:
                 if need:
                     pos.reserved += need
                     ledger.charge(pos, need)
-            elif kind is OrderDone:
-                record = orders.pop(event.order_id)
+            elif kind is DONE:
+                order_id = event.order_id
+                record = orders[order_id]
+                del orders[order_id]  # not pop(): compiled, a method call costs three lookups
                 leaves = record.leaves
                 if not leaves:  # filled: its fills released everything
                     continue
@@ -269,24 +278,25 @@ class RiskEngine:
                 if need:
                     pos.reserved -= need
                     ledger.charge(pos, -need)
-            elif kind is Trade:
+            elif kind is TRADE:
+                trade = cast(Trade, event)
                 buy = orders[event.buy_order_id]
                 sell = orders[event.sell_order_id]
                 pos = buy.pos
                 if not pos.terms.cash:
-                    self._fill(buy, event.qty, event.price, event.buy_leaves)
-                    self._fill(sell, event.qty, event.price, event.sell_leaves)
+                    self._fill(buy, trade.qty, trade.price, trade.buy_leaves)
+                    self._fill(sell, trade.qty, trade.price, trade.sell_leaves)
                     continue
                 # a fully paid right, inline (it runs on every fill): the buyer's reservation
                 # for the quantity becomes a payable at the fill price plus fee, the price
                 # improvement is released; the seller's holding goes (an issuer's sale issues
                 # it) and the proceeds less fee offset what the seller owes in the instrument
-                qty = event.qty
-                value = qty * event.price
+                qty = trade.qty
+                value = qty * trade.price
                 fee_bp = self.fee_bp
                 fee = (value * fee_bp + 9_999) // 10_000 if fee_bp else 0
                 before = buy.need
-                leaves = buy.leaves = event.buy_leaves
+                leaves = buy.leaves = trade.buy_leaves
                 need = buy.unit * leaves  # need_of, inline
                 fee_bp = buy.fee_bp
                 if fee_bp and need:
@@ -305,38 +315,35 @@ class RiskEngine:
                 if need:
                     ledger.charge(pos, need)
                 pos = sell.pos
-                sell.leaves = event.sell_leaves
+                sell.leaves = trade.sell_leaves
                 pos.working_sell -= qty
                 old_net = pos.net
                 net = pos.net = old_net - value + fee
                 terms = pos.terms
-                if event.seller == terms.issuer:
+                if trade.seller == terms.issuer:
                     terms.issued += qty
                 else:
                     pos.qty -= qty
                 if old_net > 0:
                     ledger.charge(pos, (net if net > 0 else 0) - old_net)
                 if terms.exclusive:
-                    self._transfer_grant(event)
-            elif kind is OrderAmended:
+                    self._transfer_grant(trade)
+            elif kind is AMENDED:
+                amended = cast(OrderAmended, event)
                 record = orders[event.order_id]
-                record.price = event.price
-                self.revalue(record, event.leaves_qty)
-            elif kind is ReferencePriceChanged:
-                self._reference_changed(event)
+                record.price = amended.price
+                self.revalue(record, amended.leaves_qty)
+            elif kind is REFERENCE_CHANGED:
+                self._reference_changed(cast(ReferencePriceChanged, event))
         if self._alerted:
             self.alerts.flush(events, events[0].seq, events[0].ts)
 
     def _value(self, e: OrderAccepted) -> OrderRecord:
         """The record of an order accepted unchecked (its position may not exist yet)."""
-        account = self.accounts[e.participant]
-        terms = self.terms_of(self.core.books[e.instrument])
+        pos = self._position(self.accounts[e.participant], self.core.books[e.instrument])
         buy = e.side == BUY
-        unit, fee_bp = unit_of(terms, buy, e.price, self.fee_bp)
+        unit, fee_bp = unit_of(pos.terms, buy, e.price, self.fee_bp)
         need = need_of(unit, fee_bp, e.qty)
-        pos = account.positions.get(e.instrument)
-        if pos is None:
-            self._pending_new = (account, terms)
         return OrderRecord(e.order_id, pos, buy, e.price, unit, fee_bp, e.qty, need)
 
     def _transfer_grant(self, e: Trade) -> None:
@@ -391,6 +398,14 @@ class RiskEngine:
 
     # -- helpers ------------------------------------------------------------------------
 
+    def _position(self, account: Account, book: Book) -> Position:
+        """The account's position in the book's instrument; a new one stays out of the ledger
+        (``_unfiled``) until its order is accepted."""
+        pos = account.positions.get(book.instrument_id)
+        if pos is None:
+            pos = self._unfiled = Position(account, self.terms_of(book))
+        return pos
+
     def terms_of(self, book: Book) -> Terms:
         """The instrument's risk terms, made on first use (instruments may be listed late)."""
         terms = self.terms.get(book.instrument_id)
@@ -424,6 +439,7 @@ class RiskEngine:
         )
 
     def check(self) -> None:
-        """Raise :class:`RiskInvariantError` unless every reservation is exactly what its open
-        order needs now, every total is the sum of its parts, and nothing is negative."""
-        check_engine(self, RiskInvariantError)
+        """Raise :class:`risk.invariants.RiskInvariantError` unless every reservation is
+        exactly what its open order needs now, every total is the sum of its parts, and
+        nothing is negative."""
+        check_engine(self)

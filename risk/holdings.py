@@ -14,16 +14,18 @@ licence) can be sold by its issuer at most one lot in total.
 from __future__ import annotations
 
 import datetime as dt
+from typing import Final
 
 import msgspec
+from mypy_extensions import mypyc_attr
 
 from engine.codes import Reason
 from engine.instruments import Instrument
 from risk.reservations import Terms
 
-OK = Reason.NONE
-WORLD = "WORLD"
-ALL_FIELDS = frozenset({"all fields", "*"})
+OK: Final = Reason.NONE
+WORLD: Final = "WORLD"
+ALL_FIELDS: Final = frozenset({"all fields", "*"})
 
 
 class Grant(msgspec.Struct, frozen=True, array_like=True):
@@ -53,6 +55,7 @@ class Grant(msgspec.Struct, frozen=True, array_like=True):
         return territory and field and term
 
 
+@mypyc_attr(serializable=True, allow_interpreted_subclasses=True)
 class GrantRegistry:
     """Exclusive grants by IP asset, in the order they were made (deterministic)."""
 

@@ -11,15 +11,20 @@ and the whole market's, are capped in CNY whatever the instruments' currencies.
 
 from __future__ import annotations
 
+from typing import Final
+
+from mypy_extensions import mypyc_attr
+
 from engine.codes import Reason
 from risk.alerts import Alerts, thresholds
 from risk.messages import BASE_CURRENCY, LimitScope, SetAssetLimit, SetLimits
 
-OK = Reason.NONE
-NO_LIMIT = 1 << 62
+OK: Final = Reason.NONE
+NO_LIMIT: Final = 1 << 62
 """Stands for "no limit" so the hot path compares without a branch on zero."""
 
 
+@mypyc_attr(serializable=True, allow_interpreted_subclasses=True)
 class Limits:
     """A participant's order controls; an unset control is :data:`NO_LIMIT`.
 
@@ -78,6 +83,7 @@ def position_reason(
     return Reason.POSITION_LIMIT if worst > limit else OK
 
 
+@mypyc_attr(serializable=True, allow_interpreted_subclasses=True)
 class AssetLimits:
     """Per-asset caps and the CNY exposure counted against them (limited assets only)."""
 

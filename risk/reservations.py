@@ -19,19 +19,22 @@ exactly, and a fill releases need_of(before) - need_of(after).
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Final
 
-import msgspec
+from mypy_extensions import mypyc_attr
 
 from engine.book import Book
 from engine.instruments import DERIVATIVE_KINDS, InstrumentKind, RightType
 
-SINGLE_GRANT_RIGHTS = frozenset(
+if TYPE_CHECKING:
+    from risk.credit import Position
+
+SINGLE_GRANT_RIGHTS: Final = frozenset(
     {RightType.ASSIGNMENT, RightType.EXCLUSIVE_LICENCE, RightType.SOLE_LICENCE}
 )
 """Rights that exist once: the issuer can sell at most one lot of them."""
 
-LICENCE_RIGHTS = frozenset(
+LICENCE_RIGHTS: Final = frozenset(
     {
         RightType.EXCLUSIVE_LICENCE,
         RightType.SOLE_LICENCE,
@@ -41,10 +44,11 @@ LICENCE_RIGHTS = frozenset(
 )
 """Rights whose grant an earlier exclusive grant over the same scope forbids."""
 
-EXCLUSIVE_RIGHTS = frozenset({RightType.EXCLUSIVE_LICENCE, RightType.SOLE_LICENCE})
+EXCLUSIVE_RIGHTS: Final = frozenset({RightType.EXCLUSIVE_LICENCE, RightType.SOLE_LICENCE})
 """Rights whose sale records an exclusive grant for the buyer."""
 
 
+@mypyc_attr(serializable=True, allow_interpreted_subclasses=True)
 class Terms:
     """An instrument's risk terms, made once per instrument (the hot path reads attributes).
 
@@ -93,22 +97,32 @@ class Terms:
         self.positions: list = []
 
 
-class OrderRecord(msgspec.Struct, gc=False):
-    """What risk keeps of one open order: its position, unit reservation and open quantity.
+@mypyc_attr(serializable=True, allow_interpreted_subclasses=True)
+class OrderRecord:
+    """What risk keeps of one open order: its position, unit reservation and open quantity."""
 
-    A msgspec struct outside the garbage collector: one is made per accepted order, and its
-    construction in C is several times cheaper than a Python class's.
-    """
+    __slots__ = ("buy", "fee_bp", "leaves", "need", "order_id", "pos", "price", "unit")
 
-    order_id: int
-    pos: Any
-    buy: bool
-    price: int
-    """The order's limit; 0 for a market or stop-market order (valued at the band edge)."""
-    unit: int
-    fee_bp: int
-    leaves: int
-    need: int
+    def __init__(
+        self,
+        order_id: int,
+        pos: Position,
+        buy: bool,
+        price: int,
+        unit: int,
+        fee_bp: int,
+        leaves: int,
+        need: int,
+    ) -> None:
+        self.order_id = order_id
+        self.pos = pos
+        self.buy = buy
+        self.price = price
+        """The order's limit; 0 for a market or stop-market order (valued at the band edge)."""
+        self.unit = unit
+        self.fee_bp = fee_bp
+        self.leaves = leaves
+        self.need = need
 
     def state(self) -> tuple:
         return (self.order_id, self.price, self.unit, self.fee_bp, self.leaves, self.need)

@@ -1,7 +1,20 @@
 """Suite-wide settings: hypothesis runs derandomized, so every run tries the same examples
-and a CI failure always reproduces locally."""
+and a CI failure always reproduces locally; and the suite refuses to run risk modules whose
+mypyc build (setup.py) is older than their source, which Python would import silently."""
 
+from pathlib import Path
+
+import pytest
 from hypothesis import settings
 
 settings.register_profile("repeatable", derandomize=True, deadline=None)
 settings.load_profile("repeatable")
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    for built in ROOT.glob("risk/*.so"):
+        source = built.with_name(built.name.split(".", 1)[0] + ".py")
+        if source.stat().st_mtime > built.stat().st_mtime:
+            pytest.exit(f"{source.name} changed after it was compiled: `make test` rebuilds it")

@@ -27,12 +27,13 @@ from risk.messages import (
     SetRiskParams,
     Settle,
 )
+from tests.risk.compiled import source_module
 from tests.risk.test_risk_engine_support import BUY, FUT, OPT, SELL, ULR, market, reason
 
 
 @pytest.mark.parametrize("module", [reservations, alerts, limits])
 def test_doctests(module):
-    result = doctest.testmod(module)
+    result = doctest.testmod(source_module(module))
     assert result.attempted > 0 and result.failed == 0
 
 

@@ -14,7 +14,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from engine.codes import Reason
-from risk.credit import Account, Guarantor
+from risk.credit import Account, Guarantor, Ledger
+from risk.engine import RiskEngine
 from risk.messages import Backer, GuarantorKind, SetCreditLine, SetGuarantor
 from tests.risk.test_reservations_property import _apply, ops
 from tests.risk.test_risk_engine_support import Market, market, reason
@@ -35,18 +36,33 @@ def _shared_guarantors(m: Market) -> Market:
     return m
 
 
-def _no_room(guarantor: Guarantor, moved: Account | None = None) -> None:
-    """Every line of the guarantor leaves its guards on any change and fails every ceiling."""
-    for account, _ in guarantor.lines.values():
-        account.bounds[guarantor.guarantor] = (account.used, account.used - 1)
-        account.guard()
+class UnguardedLedger(Ledger):
+    """Gives no line any room: every line of a settled guarantor leaves its guards on any
+    change and fails every ceiling."""
+
+    def _allocate(self, guarantor: Guarantor, moved: Account | None = None) -> None:
+        for account, _ in guarantor.lines.values():
+            account.bounds[guarantor.guarantor] = (account.used, account.used - 1)
+            account.guard()
+
+
+class UnguardedRisk(RiskEngine):
+    def __init__(self) -> None:
+        super().__init__()
+        self.ledger = UnguardedLedger(self.fx, self.alerts)
+        self.accounts = self.ledger.accounts
 
 
 def _market(no_room: bool) -> tuple[Market, list]:
     """The market and the events of every command applied to it from now on."""
-    m = market(limit=12_000, capacity=12_000, holding=25, fee_bp=10, haircut_bp=250)
-    if no_room:
-        m.risk.ledger._allocate = _no_room
+    m = market(
+        limit=12_000,
+        capacity=12_000,
+        holding=25,
+        fee_bp=10,
+        haircut_bp=250,
+        risk=UnguardedRisk() if no_room else None,
+    )
     log: list = []
     apply = m.apply
 

@@ -2,23 +2,15 @@
 
 from __future__ import annotations
 
-import doctest
-
 from engine.codes import Reason
 from engine.core import Core
 from engine.instruments import default_instruments
 from engine.messages import NewOrder, OrderRejected, Side, StartEnglishAuction, Tick
-from risk import limits
 from risk.alerts import Alerts
 from risk.config import bootstrap, demo_setup
 from risk.engine import RiskEngine
 from risk.limits import NO_LIMIT, AssetLimits, Limits, position_reason
 from risk.messages import SetAssetLimit, SetLimits
-
-
-def test_doctests():
-    result = doctest.testmod(limits)
-    assert result.attempted > 0 and result.failed == 0
 
 
 def test_limits_when_zero_then_off():

@@ -180,10 +180,11 @@ def market(
     fee_bp: int = 0,
     haircut_bp: int = 0,
     max_age_ns: int = 10**15,
+    risk: RiskEngine | None = None,
 ) -> Market:
     """Participants with CNY lines backed by one bank, every permission, and a holding of
     every fully paid instrument; margins set; rates USD 7.0 and HKD 0.9 CNY."""
-    m = Market(Core(instruments(), risk=RiskEngine()))
+    m = Market(Core(instruments(), risk=risk or RiskEngine()))
     setup = [
         SetRiskParams(fee_bp=fee_bp, fx_haircut_bp=haircut_bp, fx_max_age_ns=max_age_ns),
         SetFxRates((FxRate("USD", 700_000_000), FxRate("HKD", 90_000_000))),
