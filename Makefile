@@ -4,29 +4,24 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
-COMPILED := $(VENV)/.compiled
 
 .PHONY: demo test lint bench clean
 
-$(STAMP): pyproject.toml
+# setup.py compiles risk modules with mypyc beside their sources: reinstalled when they change
+$(STAMP): pyproject.toml setup.py $(wildcard risk/*.py)
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[test]'
-	touch $(STAMP) $(COMPILED)
+	touch $(STAMP)
 
-# setup.py compiles risk modules with mypyc beside their sources: rebuilt when they change
-$(COMPILED): $(STAMP) setup.py $(wildcard risk/*.py)
-	$(BIN)/python -m pip install --quiet --no-deps -e .
-	touch $(COMPILED)
-
-demo: $(COMPILED)
+demo: $(STAMP)
 	$(BIN)/ipx demo
 
-test: $(COMPILED)
+test: $(STAMP)
 	$(BIN)/ruff check engine gateway marketdata risk benchmarks tests setup.py
 	$(BIN)/python -m pytest
 
-bench: $(COMPILED)
+bench: $(STAMP)
 	$(BIN)/python benchmarks/engine_throughput.py
 
 clean:
