@@ -35,7 +35,8 @@ def test_server_when_loop_cpu_set_then_its_loop_runs_there_alone_and_trades(harn
 
     alice, bob = harness.client("ALICE"), harness.client("BOB")
     alice.sell(INSTRUMENT, 5, 4830)
-    bob.buy(INSTRUMENT, 3, 4840)
+    alice.wait_for(lambda m: type(m) is p.ExecutionReport and m.exec_type == ExecType.NEW, 3000)
+    bob.buy(INSTRUMENT, 3, 4840)  # sent once the sell rests: two sockets keep no mutual order
     fill = bob.wait_for(
         lambda m: type(m) is p.ExecutionReport and m.exec_type == ExecType.FILL, 3000
     )
