@@ -16,5 +16,7 @@ ROOT = Path(__file__).resolve().parent.parent
 def pytest_sessionstart(session: pytest.Session) -> None:
     for built in ROOT.glob("risk/*.so"):
         source = built.with_name(built.name.split(".", 1)[0] + ".py")
+        if not source.exists():
+            pytest.exit(f"{built.name} has no source any more: delete it")
         if source.stat().st_mtime > built.stat().st_mtime:
-            pytest.exit(f"{source.name} changed after it was compiled: `make test` rebuilds it")
+            pytest.exit(f"{built.name} is older than its source: `make test` rebuilds it")
