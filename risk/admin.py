@@ -42,12 +42,15 @@ if TYPE_CHECKING:
 
 INVALID = Reason.INVALID_RISK_SETTING
 Handler = Callable[[Any, int, int, list], None]
+Setting = Callable[[Any, int, int, list], Reason]
+"""A risk command's own handler: it returns its outcome as a reason code, which
+:meth:`_Admin.wrap` reports."""
 
 
 def handlers(risk: RiskEngine) -> dict[type, Handler]:
     """The risk command handlers bound to one engine, for ``Core``'s dispatch table."""
     admin = _Admin(risk)
-    table: dict[type, Callable[[Any, int, int, list], Reason]] = {
+    table: dict[type, Setting] = {
         SetRiskParams: admin.set_params,
         SetGuarantor: admin.set_guarantor,
         SetCreditLine: admin.set_credit_line,
@@ -69,7 +72,7 @@ class _Admin:
         self.risk = risk
         self.ledger = risk.ledger
 
-    def wrap(self, fn: Callable[[Any, int, int, list], Reason]) -> Handler:
+    def wrap(self, fn: Setting) -> Handler:
         """Stamp alerts with the command, report the outcome, append the alerts it raised."""
         alerts = self.risk.alerts
 
