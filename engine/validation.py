@@ -22,9 +22,9 @@ from engine.messages import (
 
 OK = Reason.NONE
 LIMIT = OrderType.LIMIT
+PRICED = (OrderType.LIMIT, OrderType.STOP_LIMIT)
+"""Order types that carry a limit price."""
 STOP = OrderType.STOP
-STOP_LIMIT = OrderType.STOP_LIMIT
-MARKET = OrderType.MARKET
 GTD = TimeInForce.GTD
 IMMEDIATE = (TimeInForce.IOC, TimeInForce.FOK)
 AT_OPEN = TimeInForce.AT_OPEN
@@ -88,7 +88,7 @@ def check_new_order(book: Book, cmd: NewOrder, ts: int) -> Reason:
         return Reason.QTY_NOT_LOT_MULTIPLE
     order_type = cmd.order_type
     price = cmd.price
-    if order_type in (LIMIT, STOP_LIMIT):
+    if order_type in PRICED:
         if price <= 0:
             return Reason.INVALID_PRICE
         if price % instrument.tick_size:
