@@ -80,9 +80,11 @@ class Levels(dict):
     def remove(self, key: int) -> None:
         del self[key]
         keys = self.sorted_keys
-        keys.remove(key)
-        if key == self.best:
+        if key == self.best:  # the first key: popped without searching for it
+            keys.pop(0)
             self.best = keys[0] if self else NO_LEVEL
+        else:
+            keys.remove(key)
 
     def __iter__(self) -> Iterator[int]:
         return iter(self.sorted_keys)
