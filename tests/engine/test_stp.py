@@ -129,6 +129,24 @@ def test_taker_when_decrement_and_taker_larger_then_maker_cancelled_taker_reduce
     assert (taker.qty, taker.filled, taker.leaves) == (7, 5, 2)
 
 
+def test_taker_when_decrement_after_a_fill_then_the_filled_part_counts(core):
+    # Arrange: another participant's order ahead of the taker's own
+    run(core, sell(1, 5, 100, "B"), sell(2, 3, 100, "A"))
+
+    # Act: 5 fill against B, then the own maker takes 3 off the remaining 5
+    events = run(core, buy(3, 10, 100, "A", stp=DECREMENT))
+
+    # Assert
+    assert fills(events) == [(100, 5, 3, 1)]
+    maker = done_of(events, 2)
+    assert (maker.status, maker.reason, maker.leaves_qty) == (CANCELLED, STP, 3)
+    (taker_amended,) = amends(events)
+    assert (taker_amended.order_id, taker_amended.leaves_qty) == (3, 2)
+    (taker,) = core.book(IID).resting(BUY)
+    assert (taker.qty, taker.filled, taker.leaves) == (7, 5, 2)
+    core.check()
+
+
 def test_taker_when_decrement_and_maker_larger_then_maker_reduced_taker_cancelled(core):
     # Arrange
     run(core, sell(1, 10, 100, "A"), sell(2, 5, 100, "B"))
