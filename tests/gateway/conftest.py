@@ -7,6 +7,7 @@ wait below is a poll with a timeout, never a sleep.
 from __future__ import annotations
 
 import queue
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -23,6 +24,15 @@ from gateway.server import Server, run_in_thread
 PARTICIPANTS = ("ALICE", "BOB", "CAROL")
 INSTRUMENT = "RPU-GUZHENG-CAT"
 """Embedded demo instrument: tick 10, lot 1, reference 4,820, band 15 %."""
+
+
+def wait_until(condition, timeout: float = 3.0) -> None:
+    """Poll a condition on the server's state (it runs on another thread) until it holds."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise TimeoutError("condition never held")
+        time.sleep(0.01)  # polling a condition with a deadline, not synchronising by sleep
 
 
 class RecordingSink:

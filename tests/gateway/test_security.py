@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-
 import pytest
 
 from engine.codes import Reason
@@ -12,7 +10,7 @@ from gateway import protocol as p
 from gateway.auth import load_key_pair
 from gateway.client import AdminClient
 from gateway.protocol import ExecType
-from tests.gateway.conftest import INSTRUMENT
+from tests.gateway.conftest import INSTRUMENT, wait_until
 
 
 def _report(client, exec_type):
@@ -56,9 +54,7 @@ def test_routing_id_when_reused_by_another_key_then_it_acts_as_its_own_participa
     alice.close()  # leaves without logging out; Bob takes the same routing id
     # A ROUTER ignores a second connection with a routing id it still holds, so wait until
     # the server has found ALICE gone (its heartbeat found no route, or she timed out).
-    deadline = time.monotonic() + 3
-    while harness.server.gateway.sessions and time.monotonic() < deadline:
-        time.sleep(0.01)  # polling a condition with a deadline
+    wait_until(lambda: not harness.server.gateway.sessions)
     bob = harness.client("BOB", logon=False, routing_id=b"desk-1")
     first = None
     for _ in range(30):  # the ROUTER refuses the id until it has dropped ALICE's pipe

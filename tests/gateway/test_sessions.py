@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-
 import pytest
 
 from engine.codes import Reason
@@ -11,7 +9,7 @@ from engine.messages import OrderDone
 from gateway import protocol as p
 from gateway.codec import decode_response
 from gateway.protocol import ExecType
-from tests.gateway.conftest import INSTRUMENT
+from tests.gateway.conftest import INSTRUMENT, wait_until
 
 
 def _new(client, **kw) -> p.ExecutionReport:
@@ -22,14 +20,6 @@ def _new(client, **kw) -> p.ExecutionReport:
 def _raw_recv(client, timeout_ms: int) -> p.Msg | None:
     """Receive without the client's automatic heartbeats, to play a silent peer."""
     return decode_response(client.sock.recv())[0] if client.sock.poll(timeout_ms) else None
-
-
-def _wait_until(condition, timeout: float = 3.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise TimeoutError("condition never held")
-        time.sleep(0.01)  # polling a condition with a deadline, not synchronising by sleep
 
 
 def test_idle_session_when_heartbeat_interval_passes_then_server_heartbeats(harness):
@@ -58,7 +48,7 @@ def test_disconnect_when_session_opted_out_then_orders_stay(harness):
     alice = harness.client("ALICE", heartbeat_ms=100, cancel_on_disconnect=False)
     _new(alice)
     alice.close()
-    _wait_until(lambda: not harness.server.gateway.sessions)
+    wait_until(lambda: not harness.server.gateway.sessions)
     bob = harness.client("BOB")
     bob.sell(INSTRUMENT, 1, 4800)
     fill = bob.wait_for(lambda m: type(m) is p.ExecutionReport and m.exec_type == ExecType.FILL)
