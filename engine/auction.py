@@ -12,8 +12,10 @@ orders first, then price, then time; at most one order per side is partly filled
 from __future__ import annotations
 
 from collections.abc import Iterator
+from itertools import accumulate
+from operator import neg
 
-from engine.book import Book, Level, Order
+from engine.book import Book, Level, Levels, Order
 from engine.codes import Reason
 from engine.instruments import AuctionRule
 from engine.matching import Matcher, done_event
@@ -28,7 +30,7 @@ from engine.messages import (
     TimeInForce,
     Trade,
 )
-from engine.uncross import UncrossResult, UncrossVariant, allocate, find_uncross_sorted
+from engine.uncross import UncrossResult, UncrossVariant, allocate, find_uncross_curves
 
 BUY = Side.BUY
 SELL = Side.SELL
@@ -49,11 +51,11 @@ def indicative(book: Book) -> UncrossResult:
     """The uncross the book would give now (the English auction: the leading bid)."""
     if book.phase == Phase.ENGLISH_AUCTION:
         return _english_indicative(book)
-    return find_uncross_sorted(
-        [(lv.price, lv.qty + lv.hidden) for lv in book.bids.values()],
-        [(lv.price, lv.qty + lv.hidden) for lv in book.asks.values()],
-        _total(book.market_bids),
-        _total(book.market_asks),
+    return find_uncross_curves(
+        list(map(neg, book.bids)),  # bid keys are negated prices, best first
+        _demand(book.bids, book.market_bids),
+        list(book.asks),
+        _demand(book.asks, book.market_asks),
         auction_reference(book),
         book.instrument.tick_size,
         VARIANT[book.instrument.auction_rule],
@@ -131,8 +133,14 @@ def check_english_order(book: Book, cmd: NewOrder) -> Reason:
 # -- internals ----------------------------------------------------------------------------
 
 
-def _total(level: Level) -> int:
-    return level.qty + level.hidden
+def _demand(levels: Levels, market: Level) -> list[int]:
+    """One side's demand curve: its market orders, then plus each level's full size
+    (icebergs count whole in an auction), best level first."""
+    return list(
+        accumulate(
+            [lv.qty + lv.hidden for lv in levels.values()], initial=market.qty + market.hidden
+        )
+    )
 
 
 def _first(levels) -> Order:

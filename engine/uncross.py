@@ -131,10 +131,26 @@ def find_uncross_sorted(
 
     ``reference`` must be a multiple of ``tick`` so that every result is on the tick grid.
     """
-    if tick <= 0 or reference % tick:
-        raise ValueError(f"reference {reference} is not a multiple of tick {tick}")
     buy_prices, buy_cum = _prices_and_cumsum(buy_levels, market_buy)
     sell_prices, sell_cum = _prices_and_cumsum(sell_levels, market_sell)
+    return find_uncross_curves(buy_prices, buy_cum, sell_prices, sell_cum, reference, tick, variant)
+
+
+def find_uncross_curves(
+    buy_prices: list[int],
+    buy_cum: Sequence[int],
+    sell_prices: list[int],
+    sell_cum: Sequence[int],
+    reference: int,
+    tick: int,
+    variant: UncrossVariant = UncrossVariant.XETRA,
+) -> UncrossResult:
+    """:func:`find_uncross_sorted` on demand curves: each side's distinct level prices, best
+    first, and ``cum`` with ``cum[0]`` its market orders and ``cum[i]`` those plus its first
+    ``i`` levels. The engine builds these from its book without a tuple per level.
+    """
+    if tick <= 0 or reference % tick:
+        raise ValueError(f"reference {reference} is not a multiple of tick {tick}")
 
     def bid(p: int) -> int:  # B(p); buy prices descend, so count those with -price <= -p
         return buy_cum[bisect_right(buy_prices, -p, key=neg)]
@@ -142,10 +158,11 @@ def find_uncross_sorted(
     def ask(p: int) -> int:  # S(p)
         return sell_cum[bisect_right(sell_prices, p)]
 
-    candidates = sorted({*buy_prices, *sell_prices})
-    price = _auction_price(
-        candidates, bid, ask, min(market_buy, market_sell), reference, tick, variant
-    )
+    # two ascending runs, merged by the sort in one pass; a price both sides quote appears
+    # twice, which the ladder allows
+    candidates = sorted(buy_prices[::-1] + sell_prices)
+    market_volume = min(buy_cum[0], sell_cum[0])
+    price = _auction_price(candidates, bid, ask, market_volume, reference, tick, variant)
     if price is None:
         return UncrossResult(None, 0, 0, 0, reference)
     b, s = bid(price), ask(price)
@@ -174,6 +191,9 @@ def _auction_price(
     variant: UncrossVariant,
 ) -> int | None:
     """Run the ladder on ascending candidates with ``B``/``S`` given as functions.
+
+    A price may appear twice among the candidates: equal prices have equal ``B`` and ``S``, so
+    the split falls between distinct prices and a repeat changes none of the prices picked.
 
     ``B - S`` never increases with the price, so the first candidate ``k`` without a bid
     surplus splits the candidates: below it ``V = S`` rises, from it on ``V = B`` falls. The
