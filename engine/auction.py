@@ -24,16 +24,19 @@ from engine.messages import (
     BookLevelChanged,
     DoneStatus,
     NewOrder,
+    OrderDone,
     OrderType,
     Phase,
     Side,
     TimeInForce,
     Trade,
 )
-from engine.uncross import UncrossResult, UncrossVariant, allocate, find_uncross_curves
+from engine.uncross import Allocation, UncrossResult, UncrossVariant, allocate, find_uncross_curves
 
 BUY = Side.BUY
 SELL = Side.SELL
+FILLED = DoneStatus.FILLED
+NONE = Reason.NONE
 VARIANT = {
     AuctionRule.XETRA: UncrossVariant.XETRA,
     AuctionRule.EURONEXT: UncrossVariant.EURONEXT,
@@ -84,10 +87,8 @@ def execute_uncross(
     if result.price is None or not result.volume:
         return result, 0
     allocation = allocate(result.price, result.volume, _queue(book, BUY), _queue(book, SELL))
-    fills = [(buy_id, sell_id, qty) for buy_id, sell_id, qty in allocation.fills]
-    executed = dict(allocation.buys) | dict(allocation.sells)
-    _apply_fills(book, matcher, result.price, fills, executed, seq, ts, out)
-    return result, len(fills)
+    _apply_fills(book, matcher, allocation, seq, ts, out)
+    return result, len(allocation.fills)
 
 
 def close_english(
@@ -101,10 +102,13 @@ def close_english(
     bid = _first(book.bids)
     offer = _first(book.asks)
     qty = min(bid.leaves, offer.leaves)
-    executed = {bid.order_id: qty, offer.order_id: qty}
-    _apply_fills(
-        book, matcher, bid.price, [(bid.order_id, offer.order_id, qty)], executed, seq, ts, out
+    fill = Allocation(
+        bid.price,
+        [(bid.order_id, offer.order_id, qty)],
+        [(bid.order_id, qty)],
+        [(offer.order_id, qty)],
     )
+    _apply_fills(book, matcher, fill, seq, ts, out)
     return result, 1
 
 
@@ -169,53 +173,99 @@ def _queue(book: Book, side: int) -> Iterator[tuple[int, int | None, int]]:
 
 
 def _apply_fills(
-    book: Book,
-    matcher: Matcher,
-    price: int,
-    fills: list[tuple[int, int, int]],
-    executed: dict[int, int],
-    seq: int,
-    ts: int,
-    out: list,
+    book: Book, matcher: Matcher, allocation: Allocation, seq: int, ts: int, out: list
 ) -> None:
-    """Emit one trade per fill at ``price``, then shrink or remove the orders that traded."""
+    """Emit one trade per fill at the auction price, take out or shrink the orders that
+    traded, then publish each level they touched once, in side and price order."""
     iid = book.instrument_id
+    price = allocation.price
     orders = book.orders
-    left = {oid: orders[oid].leaves for oid in executed}
-    for buy_id, sell_id, qty in fills:
-        left[buy_id] -= qty
-        left[sell_id] -= qty
-        matcher.last_trade_id += 1
-        buyer, seller = orders[buy_id], orders[sell_id]
+    trade_id = matcher.last_trade_id
+    buy_id = sell_id = buy_left = sell_left = 0
+    buyer = seller = ""
+    for fill_buy, fill_sell, qty in allocation.fills:
+        if fill_buy != buy_id:  # each order's fills are consecutive: look it up once
+            buy_id = fill_buy
+            order = orders[buy_id]
+            buyer, buy_left = order.participant, order.leaves
+        if fill_sell != sell_id:
+            sell_id = fill_sell
+            order = orders[sell_id]
+            seller, sell_left = order.participant, order.leaves
+        buy_left -= qty
+        sell_left -= qty
+        trade_id += 1
         out.append(
             Trade(
                 seq,
                 ts,
                 iid,
-                matcher.last_trade_id,
+                trade_id,
                 price,
                 qty,
                 None,
                 buy_id,
                 sell_id,
-                buyer.participant,
-                seller.participant,
-                left[buy_id],
-                left[sell_id],
+                buyer,
+                seller,
+                buy_left,
+                sell_left,
             )
         )
-    touched: dict[tuple[int, int], Level] = {}
-    for oid, qty in executed.items():
-        order = orders[oid]
-        level = book.resize(order, order.leaves - qty, qty)
-        if level.price:
-            touched[(order.side, level.price)] = level
-        if not order.leaves:
-            out.append(done_event(book, order, seq, ts, DoneStatus.FILLED, Reason.NONE))
+    matcher.last_trade_id = trade_id
+    touched: dict[tuple[int, int], Level | None] = {}
+    _take_executed(book, BUY, allocation.buys, touched, seq, ts, out)
+    _take_executed(book, SELL, allocation.sells, touched, seq, ts, out)
     for (side, level_price), level in sorted(touched.items(), key=_touched_key):
-        out.append(BookLevelChanged(seq, ts, iid, side, level_price, level.qty, len(level.orders)))
+        qty, count = (level.qty, len(level.orders)) if level else (0, 0)
+        out.append(BookLevelChanged(seq, ts, iid, side, level_price, qty, count))
     book.last_price = price
 
 
-def _touched_key(item: tuple[tuple[int, int], Level]) -> tuple[int, int]:
+def _take_executed(
+    book: Book,
+    side: int,
+    taken: list[tuple[int, int]],
+    touched: dict[tuple[int, int], Level | None],
+    seq: int,
+    ts: int,
+    out: list,
+) -> None:
+    """Take one side's executed orders out of the book, or shrink the one partly filled.
+
+    ``taken`` is the head of the side's priority queue (market orders, then each level best
+    first, in time order) with what each order executed; only its last order can be partly
+    filled. A level the auction emptied leaves the book whole, one removal instead of one
+    per order; only the level where execution stopped is worked order by order. ``touched``
+    collects each level's key, with None for a level that is gone.
+    """
+    iid = book.instrument_id
+    levels = book.side_levels(side)
+    orders = book.orders
+    n = len(taken)
+    last_id, last_qty = taken[-1]
+    whole = n if orders[last_id].leaves == last_qty else n - 1  # the filled-up head of taken
+    i = 0
+    while i < n:
+        order_id, qty = taken[i]
+        order = orders[order_id]
+        if order.price:
+            level = levels[levels.best]
+            end = i + len(level.orders)
+            if end <= whole:
+                book.drop_level(levels, levels.best)
+                for done_id, done in level.orders.items():
+                    out.append(OrderDone(seq, ts, iid, done_id, done.participant, FILLED, NONE, 0))
+                touched[(side, level.price)] = None
+                i = end
+                continue
+        level = book.resize(order, order.leaves - qty, qty)
+        if level.price:
+            touched[(side, level.price)] = level
+        if not order.leaves:
+            out.append(done_event(book, order, seq, ts, FILLED, NONE))
+        i += 1
+
+
+def _touched_key(item: tuple[tuple[int, int], Level | None]) -> tuple[int, int]:
     return item[0]

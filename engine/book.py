@@ -251,6 +251,19 @@ class Book:
             self.gtd.remove((order.expire_ts, order.order_id))
         return level
 
+    def drop_level(self, levels: Levels, key: int) -> Level:
+        """Take a whole level and its orders out of the book (an auction filled them all):
+        one removal from the side instead of one per order. Returns the level, its orders
+        left in it for the caller to report."""
+        level = levels[key]
+        levels.remove(key)
+        orders = self.orders
+        for order_id, order in level.orders.items():
+            del orders[order_id]
+            if order.expire_ts:  # GTD
+                self.gtd.remove((order.expire_ts, order_id))
+        return level
+
     def resize(self, order: Order, leaves: int, filled: int = 0) -> Level:
         """Set a resting order's open quantity outside the sweep (auction fill, amend down,
         self-trade decrement), keeping its place; remove it when nothing is left.

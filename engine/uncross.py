@@ -287,7 +287,7 @@ def allocate(
         while buy_left:
             if not sell_left:
                 sell_id, sell_left = next(sells_taken)
-            qty = min(buy_left, sell_left)
+            qty = buy_left if buy_left < sell_left else sell_left
             fills.append((buy_id, sell_id, qty))
             buy_left -= qty
             sell_left -= qty
@@ -298,14 +298,16 @@ def _take(queue: Iterable[QueueEntry], volume: int, price: int, side: int) -> li
     """Take ``volume`` from the head of one priority queue, whole orders first."""
     taken = []
     left = volume
+    buy = side == BUY
     for order_id, limit, qty in queue:
         if not left:
             break
-        if limit is not None and (limit < price if side == BUY else limit > price):
+        if limit is not None and (limit < price if buy else limit > price):
             raise ValueError(f"order {order_id} limited at {limit} cannot trade at {price}")
-        done = min(qty, left)
-        taken.append((order_id, done))
-        left -= done
+        if qty > left:
+            qty = left
+        taken.append((order_id, qty))
+        left -= qty
     if left:
         raise ValueError(f"queue holds only {volume - left} of volume {volume} at {price}")
     return taken

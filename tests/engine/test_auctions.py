@@ -15,6 +15,9 @@ from engine.messages import (
     AuctionExtended,
     AuctionIndicative,
     AuctionUncrossed,
+    BookLevelChanged,
+    DoneStatus,
+    OrderType,
     Phase,
     PhaseChanged,
     SetPhase,
@@ -34,6 +37,7 @@ from tests.stubs import (
     instrument,
     make_core,
     market,
+    new_order,
     of_type,
     rejects,
     run,
@@ -363,4 +367,57 @@ def test_uncross_when_random_call_then_one_price_max_volume_and_uncrossed_book(
     if executed:
         assert volume(executed[0].price) == best_volume
     assert core.book(IID).phase == Phase.CONTINUOUS
+    core.check()
+
+
+call_orders = st.lists(
+    st.tuples(
+        st.sampled_from([BUY, SELL]),
+        st.integers(2, 30),
+        st.integers(95, 105),
+        st.sampled_from(["limit", "market", "iceberg", "gtd"]),
+    ),
+    min_size=1,
+    max_size=60,
+)
+
+
+@settings(max_examples=150, deadline=None, derandomize=True)
+@given(call_orders)
+def test_uncross_when_levels_empty_whole_then_events_and_book_agree_per_order(entries):
+    """Levels the auction empties leave the book whole; the events must still account for
+    every order: trades carry each order's open quantity after the fill, every order left
+    with nothing gets one FILLED done, and each level event matches the book it leaves."""
+    core = call_core()
+    for oid, (side, qty, price, kind) in enumerate(entries, 1):
+        extra = {
+            "market": {"order_type": OrderType.MARKET},
+            "iceberg": {"display_qty": 1},
+            "gtd": {"tif": TimeInForce.GTD, "expire_ts": 10**15},
+        }.get(kind, {})
+        run(
+            core,
+            new_order(oid, side, qty, 0 if kind == "market" else price, f"P{oid % 3}", **extra),
+        )
+    book = core.book(IID)
+    open_before = {oid: order.leaves for oid, order in book.orders.items()}
+    events = run(core, Uncross(IID))
+    left = dict(open_before)
+    for t in trades(events):
+        left[t.buy_order_id] -= t.qty
+        left[t.sell_order_id] -= t.qty
+        assert (t.buy_leaves, t.sell_leaves) == (left[t.buy_order_id], left[t.sell_order_id])
+    filled = [d.order_id for d in dones(events) if d.status == DoneStatus.FILLED]
+    assert sorted(filled) == sorted(oid for oid, n in left.items() if n == 0)
+    assert all(d.leaves_qty == 0 for d in dones(events) if d.status == DoneStatus.FILLED)
+    for oid, n in left.items():
+        if n:
+            assert oid not in book.orders or book.orders[oid].leaves == n
+        else:
+            assert oid not in book.orders
+    last_level = {(e.side, e.price): e for e in of_type(events, BookLevelChanged)}
+    for (side, price), event in last_level.items():
+        level = (book.bids if side == BUY else book.asks).get(-price if side == BUY else price)
+        shown = (level.qty, len(level.orders)) if level else (0, 0)
+        assert (event.qty, event.orders) == shown
     core.check()
