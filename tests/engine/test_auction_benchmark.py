@@ -4,9 +4,9 @@ the bare algorithm (the script exits otherwise).
 Times are not asserted (benchmarks measure, tests do not time); the seeded book's outcome is.
 """
 
-from benchmarks.auction_uncross import run
+from benchmarks.auction import run
 
-FIGURES = {"uncross_ms", "uncross_engine_ms", "indicative_us", "indicative_engine_us"}
+FIGURES = {"uncross_ms", "uncross_algorithm_ms", "indicative_us", "indicative_algorithm_us"}
 
 
 def test_seeded_books_give_the_same_auction_through_the_engine():
