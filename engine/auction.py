@@ -13,7 +13,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from itertools import accumulate
-from operator import neg
 
 from engine.book import Book, Level, Levels, Order
 from engine.codes import Reason
@@ -55,7 +54,7 @@ def indicative(book: Book) -> UncrossResult:
     if book.phase == Phase.ENGLISH_AUCTION:
         return _english_indicative(book)
     return find_uncross_curves(
-        list(map(neg, book.bids)),  # bid keys are negated prices, best first
+        list(book.bids),
         _demand(book.bids, book.market_bids),
         list(book.asks),
         _demand(book.asks, book.market_asks),

@@ -133,11 +133,12 @@ def find_uncross_sorted(
     """
     buy_prices, buy_cum = _prices_and_cumsum(buy_levels, market_buy)
     sell_prices, sell_cum = _prices_and_cumsum(sell_levels, market_sell)
-    return find_uncross_curves(buy_prices, buy_cum, sell_prices, sell_cum, reference, tick, variant)
+    buy_keys = list(map(neg, buy_prices))
+    return find_uncross_curves(buy_keys, buy_cum, sell_prices, sell_cum, reference, tick, variant)
 
 
 def find_uncross_curves(
-    buy_prices: list[int],
+    buy_keys: list[int],
     buy_cum: Sequence[int],
     sell_prices: list[int],
     sell_cum: Sequence[int],
@@ -145,22 +146,23 @@ def find_uncross_curves(
     tick: int,
     variant: UncrossVariant = UncrossVariant.XETRA,
 ) -> UncrossResult:
-    """:func:`find_uncross_sorted` on demand curves: each side's distinct level prices, best
-    first, and ``cum`` with ``cum[0]`` its market orders and ``cum[i]`` those plus its first
-    ``i`` levels. The engine builds these from its book without a tuple per level.
+    """:func:`find_uncross_sorted` on demand curves, best level first: the buy levels as their
+    negated prices (ascending, as the engine's book keys them) and the sell levels as their
+    prices, each with ``cum``: ``cum[0]`` the side's market orders and ``cum[i]`` those plus
+    its first ``i`` levels. The engine passes its level keys as they are.
     """
     if tick <= 0 or reference % tick:
         raise ValueError(f"reference {reference} is not a multiple of tick {tick}")
 
-    def bid(p: int) -> int:  # B(p); buy prices descend, so count those with -price <= -p
-        return buy_cum[bisect_right(buy_prices, -p, key=neg)]
+    def bid(p: int) -> int:  # B(p): the buys whose key -price is at most -p
+        return buy_cum[bisect_right(buy_keys, -p)]
 
     def ask(p: int) -> int:  # S(p)
         return sell_cum[bisect_right(sell_prices, p)]
 
     # two ascending runs, merged by the sort in one pass; a price both sides quote appears
     # twice, which the ladder allows
-    candidates = sorted(buy_prices[::-1] + sell_prices)
+    candidates = sorted([*map(neg, reversed(buy_keys)), *sell_prices])
     market_volume = min(buy_cum[0], sell_cum[0])
     price = _auction_price(candidates, bid, ask, market_volume, reference, tick, variant)
     if price is None:
