@@ -54,7 +54,7 @@ def indicative(book: Book) -> UncrossResult:
     if book.phase == Phase.ENGLISH_AUCTION:
         return _english_indicative(book)
     return find_uncross_curves(
-        list(book.bids),
+        list(book.bids),  # its keys: the negated bid prices, best first
         _demand(book.bids, book.market_bids),
         list(book.asks),
         _demand(book.asks, book.market_asks),
