@@ -11,7 +11,7 @@
 - ``uncross_algorithm_ms`` and ``indicative_algorithm_us``: the bare functions of
   ``engine.uncross`` under them (``find_uncross_sorted`` and ``allocate`` on the same orders;
   one order added to aggregated best-first levels, then the indicative recomputed). The
-  engine's auction must equal the bare one's price and volume.
+  engine's auction must equal the bare one's price, volume and number of trades.
 """
 
 import json
@@ -87,7 +87,8 @@ def _final_uncross(rng: random.Random, orders: int, levels: int, uncrosses: int)
         for side, side_orders in book.items()
         for order_id, limit, qty in side_orders
     )
-    engine_ns = _engine_uncross_ns(entries, result.price, result.volume, uncrosses)
+    expected = (result.price, result.volume, len(allocation.fills))
+    engine_ns = _engine_uncross_ns(entries, expected, uncrosses)
     return {
         "uncross_ms": round(engine_ns / 1e6, 3),
         "uncross_algorithm_ms": round(_median_ns(uncross, 21) / 1e6, 3),
@@ -121,9 +122,10 @@ def _enter(core: Core, orders: Iterable[NewOrder]) -> None:
             raise SystemExit(f"order {order.order_id} rejected")
 
 
-def _engine_uncross_ns(entries: list, price: int | None, volume: int, repeats: int) -> float:
+def _engine_uncross_ns(entries: list, expected: tuple, repeats: int) -> float:
     """Median ns of one ``Uncross`` command over ``entries`` ((order id, side, limit, qty)),
-    each on a fresh core; its auction must match the bare algorithm's price and volume."""
+    each on a fresh core; its auction must match the bare algorithm's ``expected`` price,
+    volume and number of trades."""
     orders = [_order(order_id + 1, side, limit, qty) for order_id, side, limit, qty in entries]
     times = []
     for r in range(repeats):
@@ -137,8 +139,9 @@ def _engine_uncross_ns(entries: list, price: int | None, volume: int, repeats: i
         events = core.apply(Uncross(BENCH_ID), seq, seq)
         times.append(time.perf_counter_ns() - start)
         summary = next(e for e in events if type(e) is AuctionUncrossed)
-        if (summary.price, summary.volume) != (price, volume):
-            raise SystemExit(f"engine uncross {summary.price}/{summary.volume} != {price}/{volume}")
+        outcome = (summary.price, summary.volume, summary.trades)
+        if outcome != expected:
+            raise SystemExit(f"engine uncross {outcome} != algorithm {expected}")
     return statistics.median(times)
 
 
