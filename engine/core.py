@@ -40,6 +40,7 @@ from engine.messages import (
     OrderAmended,
     OrderDone,
     OrderRejected,
+    OrderType,
     ReferencePriceChanged,
     Request,
     SetPhase,
@@ -51,7 +52,7 @@ from engine.messages import (
     Uncross,
 )
 from engine.phases import ENGLISH, PhaseControl
-from engine.validation import check_amend, check_new_order
+from engine.validation import IMMEDIATE, call_reason, check_amend, stop_reason
 
 BUY = Side.BUY
 NEW = Request.NEW
@@ -59,6 +60,13 @@ AMEND = Request.AMEND
 NO_REASON = Reason.NONE
 CANCELLED = DoneStatus.CANCELLED
 BY_PARTICIPANT = Reason.CANCELLED_BY_PARTICIPANT
+LIMIT = OrderType.LIMIT
+PRICED = (OrderType.LIMIT, OrderType.STOP_LIMIT)
+"""Order types that carry a limit price."""
+STOP = OrderType.STOP
+GTD = TimeInForce.GTD
+LAST_CONTINUOUS_TIF = TimeInForce.FOK
+"""Time in force values above it (at open, at close, good for auction) are for calls only."""
 _encode = msgspec.msgpack.Encoder().encode
 
 
@@ -175,6 +183,15 @@ class Core(PhaseControl):
         )
 
     def _new_order(self, cmd: NewOrder, seq: int, ts: int, out: list) -> None:
+        """Check, accept and match a new order.
+
+        Checks run in the documented order: the book and the id, risk's permission, the
+        order's own rules (phase, quantity, price, stop, expiry, combinations), the English
+        auction's, then risk's limits and credit; the first that fails is the reason. The
+        order's own rules are written out here rather than called: seven commands in ten are
+        new orders, and the call cost 2.2% of the instructions of a command
+        (``benchmarks/README.md``).
+        """
         book = self.books.get(cmd.instrument)
         if book is None:
             return self._reject(cmd, NEW, Reason.UNKNOWN_INSTRUMENT, seq, ts, out)
@@ -183,66 +200,115 @@ class Core(PhaseControl):
         if order_id <= last_id:
             return self._reject(cmd, NEW, Reason.DUPLICATE_ORDER_ID, seq, ts, out)
         risk = self.risk
-        reason = risk and risk.check_permission(cmd, book)
-        if not reason:
-            reason = check_new_order(book, cmd, ts)
-            if not reason:
-                if not book.continuous and book.phase == ENGLISH:
-                    reason = check_english_order(book, cmd)
-                if not reason and risk:
-                    reason = risk.check_order(cmd, book, ts)
-        if reason:
-            return self._reject(cmd, NEW, reason, seq, ts, out)
+        if risk is not None:
+            reason = risk.check_permission(cmd, book)
+            if reason:
+                return self._reject(cmd, NEW, reason, seq, ts, out)
+        if not book.continuous:
+            reason = call_reason(book, cmd)
+            if reason:
+                return self._reject(cmd, NEW, reason, seq, ts, out)
+        elif cmd.tif > LAST_CONTINUOUS_TIF:
+            return self._reject(cmd, NEW, Reason.NOT_ALLOWED_IN_PHASE, seq, ts, out)
+        instrument = book.instrument
+        lot = instrument.lot_size
+        qty = cmd.qty
+        if qty <= 0 or qty % lot:
+            return self._reject(cmd, NEW, Reason.QTY_NOT_LOT_MULTIPLE, seq, ts, out)
+        order_type = cmd.order_type
         price = cmd.price
-        if cmd.post_only and book.continuous and crosses(book, cmd.side, price):
+        if order_type in PRICED:
+            if price <= 0:
+                return self._reject(cmd, NEW, Reason.INVALID_PRICE, seq, ts, out)
+            if price % instrument.tick_size:
+                return self._reject(cmd, NEW, Reason.PRICE_OFF_TICK, seq, ts, out)
+            if not book.band_low <= price <= book.band_high:
+                return self._reject(cmd, NEW, Reason.PRICE_OUTSIDE_BAND, seq, ts, out)
+        elif price != 0:
+            return self._reject(cmd, NEW, Reason.INVALID_PRICE, seq, ts, out)
+        elif cmd.post_only or cmd.display_qty:
+            return self._reject(cmd, NEW, Reason.INVALID_ORDER_COMBINATION, seq, ts, out)
+        stop = cmd.stop_price
+        if order_type >= STOP:  # STOP or STOP_LIMIT, the highest types: one comparison
+            reason = stop_reason(book, cmd)
+            if reason:
+                return self._reject(cmd, NEW, reason, seq, ts, out)
+        elif stop:
+            return self._reject(cmd, NEW, Reason.INVALID_ORDER_COMBINATION, seq, ts, out)
+        tif = cmd.tif
+        expire_ts = cmd.expire_ts
+        if (expire_ts or tif == GTD) and (tif != GTD or expire_ts <= ts):
+            return self._reject(cmd, NEW, Reason.INVALID_EXPIRY, seq, ts, out)
+        post_only = cmd.post_only
+        if post_only and (tif in IMMEDIATE or order_type != LIMIT):
+            return self._reject(cmd, NEW, Reason.INVALID_ORDER_COMBINATION, seq, ts, out)
+        peak = cmd.display_qty
+        if peak:
+            if tif in IMMEDIATE:
+                return self._reject(cmd, NEW, Reason.INVALID_ORDER_COMBINATION, seq, ts, out)
+            if not 0 < peak < qty or peak % lot:
+                return self._reject(cmd, NEW, Reason.INVALID_DISPLAY_QTY, seq, ts, out)
+        min_qty = cmd.min_qty
+        if min_qty and (not 0 < min_qty <= qty or min_qty % lot):
+            return self._reject(cmd, NEW, Reason.INVALID_MIN_QTY, seq, ts, out)
+        if not book.continuous and book.phase == ENGLISH:
+            reason = check_english_order(book, cmd)
+            if reason:
+                return self._reject(cmd, NEW, reason, seq, ts, out)
+        if risk is not None:
+            reason = risk.check_order(cmd, book, ts)
+            if reason:
+                return self._reject(cmd, NEW, reason, seq, ts, out)
+        if post_only and book.continuous and crosses(book, cmd.side, price):
             return self._reject(cmd, NEW, Reason.POST_ONLY_WOULD_TAKE, seq, ts, out)
         if order_id > last_id + 1:
             self.id_gaps.append((last_id + 1, order_id - 1))
         self.last_order_id = order_id
-        stop = cmd.stop_price
+        side = cmd.side
+        participant = cmd.participant
         order = Order(
             order_id,
-            cmd.participant,
-            cmd.side,
-            cmd.order_type,
-            cmd.tif,
+            participant,
+            side,
+            order_type,
+            tif,
             price,
-            cmd.qty,
-            cmd.qty,
+            qty,
+            qty,
             0,
-            cmd.display_qty,
+            peak,
             cmd.stp,
-            cmd.post_only,
+            post_only,
             stop,
-            cmd.expire_ts,
+            expire_ts,
             0,
-            cmd.min_qty,
+            min_qty,
         )
         out.append(
             OrderAccepted(
                 seq,
                 ts,
-                cmd.instrument,
+                book.instrument_id,
                 order_id,
-                cmd.participant,
-                cmd.side,
-                cmd.order_type,
-                cmd.tif,
+                participant,
+                side,
+                order_type,
+                tif,
                 price,
-                cmd.qty,
+                qty,
                 stop,
-                cmd.display_qty,
+                peak,
             )
         )
         if stop:
             book.add_stop(order)
             return None
         matcher = self.matcher
-        matcher.execute(book, order, seq, ts, out, cmd.min_qty)
+        matcher.execute(book, order, seq, ts, out, min_qty)
         if matcher.trade_high:
             matcher.release_stops(book, seq, ts, out)
         if not book.continuous:
-            if book.phase == ENGLISH and cmd.side == BUY:
+            if book.phase == ENGLISH and side == BUY:
                 self._extend_english(book, seq, ts, out)
             self._publish_indicative(book, seq, ts, out)
         return None

@@ -1,8 +1,11 @@
-"""Order validation: every rule a new order or an amend must pass before it touches a book.
+"""Order validation: the rules an amend must pass, and the new-order rules of a call and of
+a stop price.
 
-Public functions: :func:`check_new_order`, :func:`check_amend`. Each returns the first
-:class:`~engine.codes.Reason` that applies, or ``Reason.NONE``. Checks run cheapest and most
-fundamental first (phase, quantity, price), so the reason a client sees is the root cause.
+Public functions: :func:`check_amend`, :func:`call_reason`, :func:`stop_reason`. Each returns
+the first :class:`~engine.codes.Reason` that applies, or ``Reason.NONE``. Checks run cheapest
+and most fundamental first (phase, quantity, price), so the reason a client sees is the root
+cause. A new order's plain rules (quantity, price, expiry, combinations) are written out in
+``Core._new_order``, which calls these two for the rarer cases.
 """
 
 from __future__ import annotations
@@ -14,22 +17,15 @@ from engine.messages import (
     CALL_PHASES,
     AmendOrder,
     NewOrder,
-    OrderType,
     Phase,
     Side,
     TimeInForce,
 )
 
 OK = Reason.NONE
-LIMIT = OrderType.LIMIT
-PRICED = (OrderType.LIMIT, OrderType.STOP_LIMIT)
-"""Order types that carry a limit price."""
-STOP = OrderType.STOP
-GTD = TimeInForce.GTD
 IMMEDIATE = (TimeInForce.IOC, TimeInForce.FOK)
 AT_OPEN = TimeInForce.AT_OPEN
 AT_CLOSE = TimeInForce.AT_CLOSE
-LAST_CONTINUOUS_TIF = TimeInForce.FOK
 
 
 def _phase_reason(book: Book) -> Reason:
@@ -43,7 +39,7 @@ def _phase_reason(book: Book) -> Reason:
     return Reason.INSTRUMENT_HALTED if phase == Phase.HALTED else Reason.MARKET_CLOSED
 
 
-def _call_reason(book: Book, cmd: NewOrder) -> Reason:
+def call_reason(book: Book, cmd: NewOrder) -> Reason:
     """What a call (or a closed or halted book) refuses: nothing can execute at once, and
     at-open and at-close orders belong to their own call."""
     reason = _phase_reason(book)
@@ -70,60 +66,7 @@ def _price_reason(book: Book, price: int) -> Reason:
     return OK
 
 
-def check_new_order(book: Book, cmd: NewOrder, ts: int) -> Reason:
-    """The first rule ``cmd`` breaks in ``book`` at time ``ts``, or ``Reason.NONE``.
-
-    Written flat, without helper calls, because every new order pays for it.
-    """
-    if not book.continuous:
-        reason = _call_reason(book, cmd)
-        if reason:
-            return reason
-    elif cmd.tif > LAST_CONTINUOUS_TIF:
-        return Reason.NOT_ALLOWED_IN_PHASE
-    instrument = book.instrument
-    lot = instrument.lot_size
-    qty = cmd.qty
-    if qty <= 0 or qty % lot:
-        return Reason.QTY_NOT_LOT_MULTIPLE
-    order_type = cmd.order_type
-    price = cmd.price
-    if order_type in PRICED:
-        if price <= 0:
-            return Reason.INVALID_PRICE
-        if price % instrument.tick_size:
-            return Reason.PRICE_OFF_TICK
-        if not book.band_low <= price <= book.band_high:
-            return Reason.PRICE_OUTSIDE_BAND
-    elif price != 0:
-        return Reason.INVALID_PRICE
-    elif cmd.post_only or cmd.display_qty:
-        return Reason.INVALID_ORDER_COMBINATION
-    if order_type >= STOP:  # STOP or STOP_LIMIT, the highest types: one comparison, not two
-        reason = _stop_reason(book, cmd)
-        if reason:
-            return reason
-    elif cmd.stop_price:
-        return Reason.INVALID_ORDER_COMBINATION
-    tif = cmd.tif
-    expire_ts = cmd.expire_ts
-    if (expire_ts or tif == GTD) and (tif != GTD or expire_ts <= ts):
-        return Reason.INVALID_EXPIRY
-    if cmd.post_only and (tif in IMMEDIATE or order_type != LIMIT):
-        return Reason.INVALID_ORDER_COMBINATION
-    peak = cmd.display_qty
-    if peak:
-        if tif in IMMEDIATE:
-            return Reason.INVALID_ORDER_COMBINATION
-        if not 0 < peak < qty or peak % lot:
-            return Reason.INVALID_DISPLAY_QTY
-    min_qty = cmd.min_qty
-    if min_qty and (not 0 < min_qty <= qty or min_qty % lot):
-        return Reason.INVALID_MIN_QTY
-    return OK
-
-
-def _stop_reason(book: Book, cmd: NewOrder) -> Reason:
+def stop_reason(book: Book, cmd: NewOrder) -> Reason:
     """A stop price must be on the tick, in the band and not yet reached by the last trade."""
     stop = cmd.stop_price
     if stop <= 0:
