@@ -188,9 +188,9 @@ class Core(PhaseControl):
         Checks run in the documented order: the book and the id, risk's permission, the
         order's own rules (phase, quantity, price, stop, expiry, combinations), the English
         auction's, then risk's limits and credit; the first that fails is the reason. The
-        order's own rules are written out here rather than called: seven commands in ten are
-        new orders, and the call cost 2.2% of the instructions of a command
-        (``benchmarks/README.md``).
+        order's own rules are written out here, where the values they check then build the
+        order: seven commands in ten are new orders, and checking them in a call of their own
+        cost 4% of a command's instructions (``benchmarks/README.md``).
         """
         book = self.books.get(cmd.instrument)
         if book is None:
