@@ -224,5 +224,5 @@ def test_buy_stop_when_above_last_trade_but_not_reference_then_judged_by_last_tr
 
 
 def test_stop_types_are_the_highest_order_types():
-    # check_new_order tells a stop type by one comparison (order_type >= STOP)
+    # Core._new_order tells a stop type by one comparison (order_type >= STOP)
     assert [t for t in OrderType if t >= OrderType.STOP] == [OrderType.STOP, OrderType.STOP_LIMIT]
