@@ -3,13 +3,15 @@
 The server runs on a background thread with CURVE on ipc sockets in a temporary directory
 (with its own throwaway keys), so the demo never collides with a running ``ipx serve``.
 Market makers requote every continuous instrument with one MassQuote around a drifting mid;
-brokers send marketable IOC orders and resting limit orders, limit orders into the periodic
-call of the IP-note tranche, and rising bids in the English auction of the rice-variety
-assignment, whose breeder offers it at a reserve. The operator runs the auctions over the
-admin port: an uncross of the call every two seconds, and the English auction's clock.
+brokers send marketable IOC orders and resting limit orders (with self-trade prevention that
+cancels their own resting order, so no firm trades with itself in continuous trading), limit
+orders into the periodic call of the IP-note tranche, and rising bids in the English auction
+of the rice-variety assignment, whose breeder offers it at a reserve. The operator runs the
+auctions over the admin port: an uncross of the call every two seconds, and the English
+auction's clock.
 Each simulated participant has its own seeded random stream; the thread scheduling decides
 the interleaving, so two runs trade alike but not identically. A tape sink prints trades
-and auctions as the core makes them.
+and auctions as the core makes them, and the best prices of each instrument that traded.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from pathlib import Path
 
 import zmq
 
+from engine.book import Book
 from engine.core import Core
 from engine.instruments import Instrument, default_instruments
 from engine.messages import (
@@ -32,6 +35,7 @@ from engine.messages import (
     OrderType,
     Side,
     StartEnglishAuction,
+    StpMode,
     TimeInForce,
     Trade,
     Uncross,
@@ -56,8 +60,23 @@ def _on_tick(price: float, tick: int) -> int:
     return max(tick, round(price / tick) * tick)
 
 
+def best_prices(book: Book) -> str:
+    """Top of book as a broker reads it: "bid qty @ price / ask qty @ price", "-" if empty."""
+    scale = 10**book.instrument.minor_units
+    sides = []
+    for side, name in ((Side.BUY, "bid"), (Side.SELL, "ask")):
+        top = book.depth(side, 1)
+        if top:
+            price, qty, _ = top[0]
+            sides.append(f"{name} {qty:>5} @ {price / scale:>14,.2f}")
+        else:
+            sides.append(f"{name} {'-':>22}")
+    return " / ".join(sides)
+
+
 class TapeSink:
-    """Prints each trade as the core reports it (an event sink, like the feed publisher)."""
+    """Prints each trade as the core reports it, then the best prices of each instrument
+    that traded, after the batch (as the feed's quote channel does; an event sink)."""
 
     def __init__(self, core: Core, echo) -> None:
         self.core = core
@@ -72,6 +91,7 @@ class TapeSink:
         return None
 
     def on_events(self, events: list[Event], ts: int | None = None) -> None:
+        traded: dict[str, int] = {}  # instrument -> its last trade's seq in this batch
         for event in events:
             kind = type(event)
             if kind is AuctionUncrossed and event.price is None:
@@ -87,6 +107,7 @@ class TapeSink:
                 self.echo(f"seq {event.seq:>6} EXTENDED {event.instrument}: a bid came late")
             elif kind is Trade:
                 self.trades.append(event)
+                traded[event.instrument] = event.seq
                 book = self.core.book(event.instrument)
                 scale = 10**book.instrument.minor_units
                 self.echo(
@@ -94,6 +115,9 @@ class TapeSink:
                     f"{event.price / scale:>14,.2f} {book.instrument.currency}  "
                     f"{event.buyer} <- {event.seller}"
                 )
+        for instrument, seq in traded.items():
+            best = best_prices(self.core.book(instrument))
+            self.echo(f"seq {seq:>6} BEST  {instrument:<18} {best}")
 
     def on_idle(self, now_ns: int) -> None:
         return None
@@ -175,13 +199,23 @@ class _Broker(_Participant):
         qty = inst.lot_size * self.rng.randint(1, 6)
         if self.rng.random() < 0.7:
             self.client.new_order(
-                inst.instrument_id, side, qty, order_type=OrderType.MARKET, tif=TimeInForce.IOC
+                inst.instrument_id,
+                side,
+                qty,
+                order_type=OrderType.MARKET,
+                tif=TimeInForce.IOC,
+                stp=StpMode.CANCEL_MAKER,
             )
         else:
             sign = -1 if side == Side.BUY else 1
             price = inst.reference_price * (1 + sign * self.rng.uniform(0.005, 0.03))
             self.client.new_order(
-                inst.instrument_id, side, qty, _on_tick(price, inst.tick_size), tif=TimeInForce.DAY
+                inst.instrument_id,
+                side,
+                qty,
+                _on_tick(price, inst.tick_size),
+                tif=TimeInForce.DAY,
+                stp=StpMode.CANCEL_MAKER,
             )
         self.sent += 1
         self.drain(self.rng.uniform(*ORDER_EVERY_S))
