@@ -11,6 +11,7 @@ market over real sockets).
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import json
 import logging
 import signal
@@ -31,6 +32,7 @@ from engine.messages import (
     SetPhase,
     SetReferencePrice,
     Side,
+    StpMode,
     Tick,
     TimeInForce,
     Uncross,
@@ -39,6 +41,7 @@ from marketdata.cli import add_subcommands as add_feed_subcommands
 
 ORDERS = "tcp://127.0.0.1:5555"
 ADMIN = "tcp://127.0.0.1:5558"
+EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 
 
 def _key_dir(args: argparse.Namespace) -> Path:
@@ -245,6 +248,19 @@ def _finish(client, wait_ms: int) -> int:
     return 0
 
 
+def expiry_ns(text: str) -> int:
+    """A GTD expiry given as ISO 8601 local time with an offset (UTC without one), in the
+    protocol's integer nanoseconds since the epoch.
+
+    >>> expiry_ns("2026-12-31T16:00:00+08:00"), expiry_ns("1970-01-01T00:00:01.5")
+    (1798704000000000000, 1500000000)
+    """
+    when = dt.datetime.fromisoformat(text)
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=dt.UTC)
+    return (when - EPOCH) // dt.timedelta(microseconds=1) * 1_000
+
+
 def _order(args: argparse.Namespace) -> int:
     client = _client(args)
     action = args.action
@@ -256,6 +272,12 @@ def _order(args: argparse.Namespace) -> int:
             args.price,
             order_type=OrderType[args.type.upper()],
             tif=TimeInForce[args.tif.upper()],
+            stop_price=args.stop_price,
+            display_qty=args.display_qty,
+            min_qty=args.min_qty,
+            post_only=args.post_only,
+            stp=StpMode[args.stp.upper()],
+            expire_ts=args.expire,
         )
         print(f"sent cl_ord_id {cl_ord_id}", file=sys.stderr)
     elif action == "cancel":
@@ -378,6 +400,16 @@ def build_parser() -> argparse.ArgumentParser:
         new.add_argument("price", type=int, nargs="?", default=0, help="minor units; 0 market")
         new.add_argument("--type", default="limit", choices=[t.name.lower() for t in OrderType])
         new.add_argument("--tif", default="day", choices=[t.name.lower() for t in TimeInForce])
+        new.add_argument("--stop-price", type=int, default=0,
+                         help="trigger on the last trade price (stop, stop_limit)")
+        new.add_argument("--display-qty", type=int, default=0, help="iceberg: the visible peak")
+        new.add_argument("--min-qty", type=int, default=0,
+                         help="trade at least this much on arrival or not at all")
+        new.add_argument("--post-only", action="store_true", help="rejected if it would take")
+        new.add_argument("--stp", default="none", choices=[m.name.lower() for m in StpMode],
+                         help="self-trade prevention when this order takes")
+        new.add_argument("--expire", type=expiry_ns, default=0, metavar="ISO_TIME",
+                         help="GTD expiry, e.g. 2026-12-31T16:00+08:00 (UTC without offset)")
         _client_options(new, "BRK-SANYA-SEC")
     for name in ("cancel", "status"):
         sub = actions.add_parser(name)

@@ -4,10 +4,10 @@ import doctest
 
 import pytest
 
-from gateway import codec, participants
+from gateway import cli, codec, participants
 
 
-@pytest.mark.parametrize("module", [codec, participants])
+@pytest.mark.parametrize("module", [cli, codec, participants])
 def test_doctests(module: object) -> None:
     result = doctest.testmod(module, raise_on_error=False)  # type: ignore[arg-type]
     assert result.attempted > 0

@@ -1,0 +1,52 @@
+"""`ipx order` carries every order field a broker may set, over real sockets: iceberg peak,
+post-only and GTD expiry; stop price and self-trade prevention; minimum quantity."""
+
+from __future__ import annotations
+
+import json
+
+from engine.codes import Reason
+from engine.messages import StpMode
+from gateway.cli import expiry_ns, main
+from tests.gateway.conftest import INSTRUMENT
+
+EXPIRY = "2030-01-01T16:00:00+08:00"
+
+
+def _order(harness, capsys, *args: str) -> list[dict]:
+    """Run one `ipx order` as ALICE and return the responses it printed."""
+    endpoint, key_dir = harness.server.order_endpoint, str(harness.key_dir)
+    status = main([
+        "order", *args, "-p", "ALICE", "--endpoint", endpoint, "--key-dir", key_dir,
+        "--wait", "300",
+    ])
+    assert status == 0
+    return [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+
+
+def test_order_cli_when_every_field_given_then_the_book_holds_them(harness, capsys):
+    (iceberg,) = _order(
+        harness, capsys, "sell", INSTRUMENT, "10", "4900", "--display-qty", "2", "--post-only",
+        "--tif", "gtd", "--expire", EXPIRY,
+    )
+    (stop,) = _order(
+        harness, capsys, "buy", INSTRUMENT, "5", "4860", "--type", "stop_limit",
+        "--stop-price", "4850", "--stp", "cancel_maker",
+    )
+    assert (iceberg["exec_type"], stop["exec_type"]) == ("NEW", "NEW")
+
+    book = harness.server.core.book(INSTRUMENT)
+    resting = book.orders[iceberg["order_id"]]
+    assert (resting.leaves, resting.visible, resting.post_only) == (10, 2, True)
+    assert resting.expire_ts == expiry_ns(EXPIRY) == 1_893_484_800_000_000_000
+    (pending,) = book.pending_stops()
+    assert (pending.order_id, pending.stop_price, pending.price) == (stop["order_id"], 4850, 4860)
+    assert pending.stp == StpMode.CANCEL_MAKER
+
+    ioc = _order(
+        harness, capsys, "buy", INSTRUMENT, "20", "4900", "--tif", "ioc", "--min-qty", "15"
+    )
+    assert [(r["exec_type"], r["reason"]) for r in ioc] == [
+        ("NEW", "NONE"), ("CANCELLED", Reason.MIN_QTY_NOT_MET.name)
+    ]
+    assert book.orders[iceberg["order_id"]].leaves == 10
