@@ -57,6 +57,13 @@ def record(client: FeedClient, instrument: str, seconds: float) -> Recording:
         else series.get(60, [])
     rec.ladder = [(side, p, q) for side in (1, 2) for p, q, _ in view.book.depth(side)]
     rec.trades = [(t[4], t[1], t[2]) for t in view.trades]
+    # A step line ends at its last sample, so an unchanged quote would draw nothing: carry the
+    # last quote and depth on to the feed's latest time (a heartbeat's, or the last sample's).
+    latest = [series[-1][0] for series in (rec.trades, rec.quotes, rec.depth) if series]
+    end = max(client.last_heartbeat_ns, *latest)
+    for series in (rec.quotes, rec.depth):
+        if series and series[-1][0] < end:
+            series.append((end, *series[-1][1:]))
     return rec
 
 

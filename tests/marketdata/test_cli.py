@@ -8,7 +8,9 @@ import json
 import pytest
 import zmq
 
+from marketdata.chart import record
 from marketdata.cli import add_subcommands
+from marketdata.client import FeedClient
 from tests.marketdata import IIDS, FeedServer, make_core, random_session
 
 
@@ -61,3 +63,17 @@ def test_chart_writes_a_png_of_the_session(server, tmp_path, capsys):
     assert ipx(server, "chart", "TST-A", "-o", str(out), "--seconds", "0.3") == 0
     assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert capsys.readouterr().out.strip() == str(out)
+
+
+def test_chart_recording_when_the_quote_is_unchanged_then_it_reaches_the_last_heartbeat(server):
+    ctx = zmq.Context()
+    client = FeedClient(ctx, server.pub_endpoint, server.snapshot_endpoint)
+    try:
+        rec = record(client, "TST-A", 0.3)  # after the session: one quote, from the snapshot
+    finally:
+        client.close()
+        ctx.destroy(linger=0)
+    (first_ts, bid, ask), (end_ts, *last) = rec.quotes
+    assert bid and ask and last == [bid, ask]  # carried on, so the step line has a length
+    assert end_ts == client.last_heartbeat_ns > first_ts
+    assert rec.depth[-1][0] == end_ts and rec.depth[-1][1:] == rec.depth[-2][1:]
