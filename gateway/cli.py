@@ -168,10 +168,11 @@ def _replay(args: argparse.Namespace) -> int:
     seconds = time.perf_counter() - start
     progress(total)
     print(file=sys.stderr)
+    rebuilt = {"trades": len(tree)} if args.trades else {}  # no tree, no count to report
     print(json.dumps({
         "commands": commands,
         "seq": core.last_seq,
-        "trades": len(tree),
+        **rebuilt,
         "fingerprint": core.fingerprint(),
         "seconds": round(seconds, 3),
         "commands_per_s": round(commands / seconds) if seconds else 0,

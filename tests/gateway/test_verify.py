@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import struct
 import zlib
 
@@ -115,6 +116,19 @@ def test_verify_cli_when_altered_then_exit_status_1(data_dir, capsys):
 
     assert main(["verify", str(data_dir)]) == 1
     assert "ALTERED: record" in capsys.readouterr().err
+
+
+def test_replay_cli_when_run_then_prints_the_verified_state_and_trades_only_if_rebuilt(
+    data_dir, capsys
+):
+    report = verify(data_dir)
+
+    assert main(["replay", str(data_dir)]) == 0
+    assert main(["replay", str(data_dir), "--trades"]) == 0
+    plain, rebuilt = (json.loads(line) for line in capsys.readouterr().out.splitlines())
+    assert plain["fingerprint"] == rebuilt["fingerprint"] == report.fingerprint
+    assert plain["commands"] == report.commands and "trades" not in plain
+    assert rebuilt["trades"] == report.trades > 0
 
 
 def test_receipt_when_checked_then_proves_inclusion_and_consistency(data_dir, tmp_path):
