@@ -50,13 +50,22 @@ def _key_dir(args: argparse.Namespace) -> Path:
     return Path(args.key_dir) if args.key_dir else default_key_dir()
 
 
-def _show(msg) -> str:
+def _named(value: object) -> object:
+    """A message as plain JSON values with names: each struct (the events inside an admin
+    ack too, which travel as bare arrays) an object with its type, each enum its name."""
+    if isinstance(value, msgspec.Struct):
+        fields = msgspec.structs.asdict(value)
+        return {"type": type(value).__name__, **{k: _named(v) for k, v in fields.items()}}
+    if isinstance(value, IntEnum):
+        return value.name
+    if isinstance(value, list | tuple):
+        return [_named(v) for v in value]
+    return msgspec.to_builtins(value)
+
+
+def _show(msg: msgspec.Struct) -> str:
     """One response as a JSON line, enums by name, so it reads and greps well."""
-    fields = {
-        name: value.name if isinstance(value, IntEnum) else value
-        for name, value in msgspec.structs.asdict(msg).items()
-    }
-    return json.dumps({"type": type(msg).__name__, **msgspec.to_builtins(fields)})
+    return json.dumps(_named(msg))
 
 
 # -- serve ----------------------------------------------------------------------------------

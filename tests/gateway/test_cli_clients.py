@@ -1,5 +1,6 @@
-"""`ipx order` carries every order field a broker may set, over real sockets: iceberg peak,
-post-only and GTD expiry; stop price and self-trade prevention; minimum quantity."""
+"""The command-line clients over real sockets. `ipx order` carries every order field a broker
+may set: iceberg peak, post-only and GTD expiry; stop price and self-trade prevention; minimum
+quantity. `ipx admin` prints what a command caused as named events."""
 
 from __future__ import annotations
 
@@ -50,3 +51,22 @@ def test_order_cli_when_every_field_given_then_the_book_holds_them(harness, caps
         ("NEW", "NONE"), ("CANCELLED", Reason.MIN_QTY_NOT_MET.name)
     ]
     assert book.orders[iceberg["order_id"]].leaves == 10
+
+
+def test_admin_cli_when_day_ends_then_prints_each_event_by_name(harness, capsys):
+    (order,) = _order(harness, capsys, "buy", INSTRUMENT, "3", "4800")
+    admin = ["--endpoint", harness.server.admin_endpoint, "--key-dir", str(harness.key_dir)]
+
+    assert main(["admin", "endofday", *admin]) == 0
+    (ack,) = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+
+    assert (ack["type"], ack["reason"]) == ("AdminAck", "NONE")
+    done, level = ack["events"][:2]  # then the call instrument's fresh indication
+    assert done == {
+        "type": "OrderDone", "seq": ack["seq"], "ts": done["ts"], "instrument": INSTRUMENT,
+        "order_id": order["order_id"], "participant": "ALICE", "status": "EXPIRED",
+        "reason": "EXPIRED_END_OF_DAY", "leaves_qty": 3,
+    }
+    assert (level["type"], level["side"], level["price"], level["qty"]) == (
+        "BookLevelChanged", "BUY", 4800, 0
+    )
