@@ -266,7 +266,10 @@ def expiry_ns(text: str) -> int:
     >>> expiry_ns("2026-12-31T16:00:00+08:00"), expiry_ns("1970-01-01T00:00:01.5")
     (1798704000000000000, 1500000000)
     """
-    when = dt.datetime.fromisoformat(text)
+    try:
+        when = dt.datetime.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not an ISO 8601 time: {text!r}") from None
     if when.tzinfo is None:
         when = when.replace(tzinfo=dt.UTC)
     return (when - EPOCH) // dt.timedelta(microseconds=1) * 1_000
