@@ -160,6 +160,14 @@ class Core(PhaseControl):
         )
         return hashlib.sha256(_encode(state)).hexdigest()
 
+    def next_deadline(self) -> int | None:
+        """The earliest time at which a :class:`Tick` changes something (a GTD expiry, the
+        end of an interruption or an English auction), None when nothing waits for the clock:
+        the server sequences a tick only when one is due."""
+        due = [book.gtd[0][0] for book in self.books.values() if book.gtd]
+        due += [book.phase_end_ts for book in self.books.values() if book.phase_end_ts]
+        return min(due, default=None)
+
     def check(self) -> None:
         """Raise :class:`~engine.book.InvariantError` if any book broke an invariant."""
         for book in self.books.values():

@@ -66,7 +66,8 @@ class ServerConfig(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     max_message_size: int = 16_384
     """Longer request frames are rejected OVERSIZED (the transport drops frames over 1 MiB)."""
     tick_interval_ms: int = 100
-    """How often the server sequences a clock Tick (GTD expiry, auction and interruption ends)."""
+    """Most often the server sequences a clock Tick, and only when one is due (a GTD expiry,
+    the end of an auction or interruption, a bar's close)."""
     data_dir: str = ""
     """Journal, snapshots and evidence (docs/DURABILITY.md); empty: nothing survives a stop."""
     fsync: str = "batch"

@@ -122,6 +122,9 @@ class TapeSink:
     def on_idle(self, now_ns: int) -> None:
         return None
 
+    def next_deadline(self) -> None:
+        return None
+
     def close(self) -> None:
         return None
 

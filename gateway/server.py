@@ -188,7 +188,7 @@ class Server:
                 self._drain_admin(admin, budget)
             if mono >= next_timer:
                 next_timer = mono + TIMER_NS
-                gateway.on_timer(time.time_ns(), mono)
+                gateway.on_timer(time.time_ns(), mono, self.next_deadline())
             seq = gateway.seq
             events = gateway.process()
             out, admin_out = gateway.take_replies()
@@ -204,6 +204,11 @@ class Server:
                 sink = sink_of.get(sock)
                 if sink is not None:
                     sink.on_readable(sock)
+
+    def next_deadline(self) -> int | None:
+        """When a clock tick is next due: the earliest deadline of the core or a sink."""
+        due = [self.core.next_deadline(), *(sink.next_deadline() for sink in self.sinks)]
+        return min((d for d in due if d is not None), default=None)
 
     def after_batch(self, events: list, sequenced: bool, mono: int) -> None:
         """Feed a batch's events to the sinks (``sequenced``: it stamped a command), then let

@@ -170,16 +170,17 @@ class Gateway(ReportRouting):
         if session is not None:
             self._end_session(session, Reason.NONE, notify=False)
 
-    def on_timer(self, now_ns: int, mono_ns: int) -> None:
-        """Heartbeats, session timeouts and the sequenced clock :class:`Tick` (GTD expiry,
-        the end of volatility interruptions and English auctions)."""
+    def on_timer(self, now_ns: int, mono_ns: int, due_ns: int | None) -> None:
+        """Heartbeats, session timeouts and the sequenced clock :class:`Tick`, once ``due_ns``
+        (the earliest GTD expiry, end of an interruption or English auction, or bar close)
+        has passed: an idle exchange journals nothing."""
         for session in list(self.sessions.values()):
             if session.timed_out(mono_ns):
                 self._end_session(session, Reason.SESSION_TIMEOUT, notify=True)
             elif mono_ns - session.last_send_ns >= session.heartbeat_ns:
                 session.last_send_ns = mono_ns
                 self._reply(session.routing_id, p.Heartbeat(now_ns))
-        if now_ns >= self._next_tick_ns:
+        if due_ns is not None and due_ns <= now_ns and now_ns >= self._next_tick_ns:
             self._next_tick_ns = now_ns + self.config.tick_interval_ms * 1_000_000
             self.entries.append((TIMER, Tick(), None, None, None))
 

@@ -31,11 +31,16 @@ class EventSink(Protocol):
 
     def on_events(self, events: list[Event], ts: int | None = None) -> None:
         """One batch's events; ``ts`` is the sequenced time of its last command. Called for
-        every batch that sequenced a command, even one that produced no event (a clock tick):
-        sequenced time is the only clock a sink may act on."""
+        every batch that sequenced a command, even one that produced no event (a clock tick,
+        sequenced once :meth:`next_deadline` is due): sequenced time is the only clock a sink
+        may act on."""
 
     def on_idle(self, now_ns: int) -> None:
         """Between batches, with the wall clock: for heartbeats, never for state."""
+
+    def next_deadline(self) -> int | None:
+        """The sequenced time by which this sink needs a batch (a bar's close), or None: the
+        server sequences a clock tick only when the core or a sink has one due."""
 
     def close(self) -> None: ...
 

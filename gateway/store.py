@@ -103,7 +103,9 @@ class Store:
         return replayed
 
     def after_batch(self, gateway: Gateway, mono_ns: int) -> None:
-        """Snapshot and sign when due; called by the server loop between batches."""
+        """Snapshot, sign and (fsync policy "interval") sync when due; called by the server
+        loop between batches, idle or not."""
+        self.wal.sync_if_due(mono_ns)
         every = self.config.snapshot_every
         if every and gateway.seq - self._snapshot_seq >= every:
             self.snapshot(gateway)

@@ -134,8 +134,9 @@ class WalWriter:
     """Appends batches of records to the newest segment; rotates segments by size.
 
     ``fsync`` is ``"batch"`` (one fdatasync per batch, before it is acknowledged: the
-    default), ``"interval"`` (at most one per ``interval_ms``; an acknowledged batch may be
-    lost if the machine fails within the interval) or ``"none"`` (the OS decides; a process
+    default), ``"interval"`` (at most one per ``interval_ms``, and within it of the last write
+    when the server loop calls :meth:`sync_if_due`; an acknowledged batch may be lost if the
+    machine fails within the interval) or ``"none"`` (the OS decides; a process
     crash loses nothing, a power failure may).
     """
 
@@ -164,6 +165,8 @@ class WalWriter:
         self._segment = 0
         self._size = 0
         self._last_sync = 0
+        self._unsynced = False
+        """Under ``"interval"``: records written since the last fdatasync."""
         self._open_tail()
 
     # -- opening ----------------------------------------------------------------------
@@ -242,10 +245,17 @@ class WalWriter:
         if policy == "batch":
             os.fdatasync(self._fd)
         elif policy == "interval":
-            now = time.monotonic_ns()
-            if now - self._last_sync >= self.interval_ns:
-                os.fdatasync(self._fd)
-                self._last_sync = now
+            self._unsynced = True
+            self.sync_if_due(time.monotonic_ns())
+
+    def sync_if_due(self, now_mono_ns: int) -> None:
+        """Under ``"interval"``, fdatasync what is written once the interval has passed: after
+        each batch, and from the server loop when idle, so a batch followed by silence is
+        durable within the interval too."""
+        if self._unsynced and now_mono_ns - self._last_sync >= self.interval_ns:
+            os.fdatasync(self._fd)
+            self._last_sync = now_mono_ns
+            self._unsynced = False
 
     def _rotate(self) -> None:
         if self._fd >= 0:

@@ -173,6 +173,10 @@ class MarketDataPublisher:
         for feed in touched.values():
             self._flush(feed, ts)
 
+    def next_deadline(self) -> int | None:
+        """The close of the earliest open bar: bars close on sequenced time only."""
+        return self._next_close if self._next_close >= 0 else None
+
     def on_idle(self, now_ns: int) -> None:
         """Repeat the sequence number on topics idle for a heartbeat period (no state moves
         on the wall clock: a heartbeat advances nothing)."""

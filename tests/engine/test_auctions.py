@@ -234,11 +234,12 @@ def test_sweep_when_it_would_leave_the_dynamic_band_then_volatility_interruption
     book = core.book(IID)
     assert book.depth(BUY) == [(110, 10, 1)] and book.crossed()
     assert of_type(events, AuctionIndicative)[-1].price == 110
+    assert core.next_deadline() == 60_000  # the server's next clock tick is due then
     events = run(core, Tick(), ts=59_999)
     assert book.phase == Phase.VOLATILITY_INTERRUPTION
     events = run(core, Tick(), ts=60_000)
     assert [(t.price, t.qty) for t in trades(events)] == [(110, 10)]
-    assert book.phase == Phase.CONTINUOUS
+    assert book.phase == Phase.CONTINUOUS and core.next_deadline() is None
     core.check()
 
 

@@ -522,6 +522,23 @@ def test_expire_orders_when_at_expiry_then_gtd_expired(core):
     assert (level.price, level.qty, level.orders) == (99, 5, 1)
 
 
+def test_next_deadline_when_gtd_orders_rest_then_the_earliest_expiry_until_none_is_left(core):
+    assert core.next_deadline() is None
+    run(
+        core,
+        buy(1, 5, 99, tif=GTD, expire_ts=50_000),
+        buy(2, 5, 98, tif=GTD, expire_ts=40_000),
+        buy(3, 5, 97),
+        ts=1_000,
+    )
+    assert core.next_deadline() == 40_000
+
+    run(core, Tick(), ts=40_000)
+    assert core.next_deadline() == 50_000
+    run(core, Tick(), ts=50_000)
+    assert core.next_deadline() is None and resting_ids(core, BUY) == [3]
+
+
 def test_expire_orders_when_several_instruments_then_all_due_gtd_expire(core):
     # Arrange
     core = make_core(instrument(), instrument(instrument_id="OTHER"))

@@ -54,6 +54,9 @@ class RecordingSink:
     def on_idle(self, now_ns: int) -> None:
         return None
 
+    def next_deadline(self) -> None:
+        return None
+
     def close(self) -> None:
         return None
 

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import time
+
 import pytest
 
 from engine.messages import CancelOrder, Tick
@@ -106,6 +109,25 @@ def test_segments_when_size_reached_then_rotate_named_by_first_record(tmp_path):
 def test_each_fsync_policy_when_written_then_reads_back(tmp_path, policy):
     _write(tmp_path, 4, fsync=policy).close()
     assert len(list(read_frames(tmp_path))) == 4
+
+
+def test_interval_policy_when_idle_after_a_write_then_synced_once_the_interval_passes(
+    tmp_path, monkeypatch
+):
+    synced: list[int] = []
+    fdatasync = os.fdatasync
+    monkeypatch.setattr(os, "fdatasync", lambda fd: (synced.append(fd), fdatasync(fd))[1])
+    wal = _write(tmp_path, 1, fsync="interval", interval_ms=1_000)  # the first: synced
+    append = FileJournal(wal).append
+    append([(2, 20, Tick(), None)])  # within the interval: written, not yet synced
+    assert len(synced) == 1
+
+    wal.sync_if_due(time.monotonic_ns())  # still within it
+    assert len(synced) == 1
+    wal.sync_if_due(time.monotonic_ns() + 1_000_000_000)  # the server loop, idle, later
+    wal.sync_if_due(time.monotonic_ns() + 2_000_000_000)  # nothing new: nothing to sync
+    assert len(synced) == 2
+    wal.close()
 
 
 def test_unknown_fsync_policy_is_refused(tmp_path):

@@ -166,3 +166,16 @@ def test_heartbeat_repeats_the_last_sequence_number_when_a_topic_is_idle(ctx, pu
     beat = decode_feed(split_frame(sub.recv())[1])
     assert beat == Heartbeat(5, 7, END + HEARTBEAT)
     sub.close()
+
+
+def test_next_deadline_when_bars_are_open_then_their_earliest_close_until_all_closed(publisher):
+    core: Core = publisher.core
+    assert publisher.next_deadline() is None
+    for seq, (offset, cmd) in enumerate(SESSION[:2], 1):  # a trade at T0 + 100 ms opens bars
+        publisher.on_events(core.apply(cmd, seq, T0 + offset))
+    assert publisher.next_deadline() == T0 + NS_PER_S  # the second's bar: a tick is due then
+
+    publisher.on_events([], T0 + NS_PER_S)  # that tick's batch closes it
+    assert publisher.next_deadline() == T0 + 60 * NS_PER_S  # then the minute's
+    publisher.on_events([], T0 + 60 * NS_PER_S)
+    assert publisher.next_deadline() is None
