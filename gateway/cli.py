@@ -79,7 +79,10 @@ def _serve(args: argparse.Namespace) -> int:
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     if args.config:
-        config = load_config(args.config)
+        try:
+            config = load_config(args.config)
+        except (OSError, ValueError) as error:  # a missing file, a field misspelt or mistyped
+            raise SystemExit(f"ipx serve: {args.config}: {error}") from None
     else:
         config = demo_config(_key_dir(args))
         print(f"demo keys in {config.key_dir} (server, admin/ops, participants/*)")
@@ -98,7 +101,7 @@ def _serve(args: argparse.Namespace) -> int:
         config = msgspec.structs.replace(config, **overrides)
     try:
         server = Server(config)
-    except ValueError as error:  # a setting this machine cannot honour: say which, no trace
+    except (OSError, ValueError) as error:  # a file or setting it cannot use: say which
         raise SystemExit(f"ipx serve: {error}") from None
     if config.feed_enabled:
         try:

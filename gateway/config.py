@@ -111,7 +111,7 @@ def load_config(path: str | Path) -> ServerConfig:
     changes = {}
     if config.key_dir and not Path(config.key_dir).is_absolute():
         changes["key_dir"] = str(here / config.key_dir)
-    for name in ("instruments_file", "data_dir", "sth_key_file"):
+    for name in ("instruments_file", "risk_file", "data_dir", "sth_key_file"):
         value = getattr(config, name)
         if value and not Path(value).is_absolute():
             changes[name] = str(here / value)

@@ -57,7 +57,7 @@ def _endpoints(parser: argparse.ArgumentParser) -> None:
 
 
 def connect(ctx: zmq.Context, args: argparse.Namespace, channels: str = CHANNELS) -> FeedClient:
-    """A client with the directory loaded; raise ``TimeoutError`` if the feed is silent."""
+    """A client with the directory loaded; exit with the reason if the feed is silent."""
     curve: ClientCurve | None = None
     if args.server_key or args.client_cert:
         if not (args.server_key and args.client_cert):
@@ -73,7 +73,10 @@ def connect(ctx: zmq.Context, args: argparse.Namespace, channels: str = CHANNELS
             return client
         client.poll(50)
     client.close()
-    raise TimeoutError(f"no answer from the snapshot port {args.snapshot}")
+    raise SystemExit(
+        f"ipx {args.command}: no answer from the snapshot port {args.snapshot} in "
+        f"{CONNECT_TIMEOUT_S:g} s: is the server running, and does a licensed feed know the key?"
+    )
 
 
 def run_feed(args: argparse.Namespace) -> int:

@@ -8,6 +8,7 @@ import json
 import pytest
 import zmq
 
+import marketdata.cli
 from marketdata.chart import record
 from marketdata.cli import add_subcommands
 from marketdata.client import FeedClient
@@ -77,3 +78,16 @@ def test_chart_recording_when_the_quote_is_unchanged_then_it_reaches_the_last_he
     assert bid and ask and last == [bid, ask]  # carried on, so the step line has a length
     assert end_ts == client.last_heartbeat_ns > first_ts
     assert rec.depth[-1][0] == end_ts and rec.depth[-1][1:] == rec.depth[-2][1:]
+
+
+def test_feed_when_no_server_answers_then_exits_with_the_reason(tmp_path, monkeypatch):
+    monkeypatch.setattr(marketdata.cli, "CONNECT_TIMEOUT_S", 0.2)
+    parser = argparse.ArgumentParser(prog="ipx")
+    add_subcommands(parser.add_subparsers(dest="command", required=True))
+    snapshot = f"ipc://{tmp_path}/snap"
+    args = parser.parse_args(["feed", "--pub", f"ipc://{tmp_path}/pub", "--snapshot", snapshot])
+
+    with pytest.raises(SystemExit) as exited:
+        args.run(args)
+
+    assert str(exited.value).startswith(f"ipx feed: no answer from the snapshot port {snapshot}")
