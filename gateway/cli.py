@@ -73,6 +73,8 @@ def _show(msg: msgspec.Struct) -> str:
 
 
 def _serve(args: argparse.Namespace) -> int:
+    import zmq
+
     from gateway.auth import MDATA
     from gateway.config import demo_config, load_config
     from gateway.server import Server
@@ -112,15 +114,17 @@ def _serve(args: argparse.Namespace) -> int:
             if config.feed_curve:  # licensed data: only registered keys may subscribe
                 keys = {**config.participant_keys(), **config.admin_keys()}
                 server.authenticator.allow(MDATA, keys)
-            server.add_sink(
-                MarketDataPublisher(
+            try:
+                publisher = MarketDataPublisher(
                     server.context,
                     server.core,
                     config.feed_endpoint,
                     config.snapshot_endpoint,
                     curve=server.server_key if config.feed_curve else None,
                 )
-            )
+            except zmq.ZMQError as error:  # say which endpoint is taken, not a traceback
+                raise SystemExit(f"ipx serve: market data: {error}") from None
+            server.add_sink(publisher)
             logging.info(
                 "feed on %s, snapshots on %s%s",
                 config.feed_endpoint,
@@ -130,7 +134,10 @@ def _serve(args: argparse.Namespace) -> int:
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: server.stop())
     threading.Thread(target=_announce, args=(server,), daemon=True).start()
-    server.run()
+    try:
+        server.run()
+    except zmq.ZMQError as error:  # an endpoint taken or refused: closed down, said plainly
+        raise SystemExit(f"ipx serve: {error}") from None
     logging.info("stopped after %d sequenced commands", server.gateway.seq)
     return 0
 

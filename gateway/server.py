@@ -137,7 +137,11 @@ class Server:
         sock.curve_secretkey = self.server_key.secret
         sock.curve_publickey = self.server_key.public
         sock.zap_domain = domain.encode()
-        sock.bind(endpoint)
+        try:
+            sock.bind(endpoint)
+        except zmq.ZMQError:  # an open socket would hold context.term() for ever
+            sock.close()
+            raise
         return sock
 
     def run(self) -> None:
@@ -145,6 +149,7 @@ class Server:
         config = self.config
         if self._pinned:
             pin_thread(config.loop_cpu)
+        orders = None
         try:
             self.recover()
             orders = self._router(config.order_endpoint, ORDERS)
@@ -152,6 +157,8 @@ class Server:
         except Exception as error:  # recovery or binding failed: say so, never hang callers
             self.error = error
             self.ready.set()
+            if orders is not None:
+                orders.close()
             self.close()
             raise
         self.order_endpoint = orders.last_endpoint.decode()

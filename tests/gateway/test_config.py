@@ -3,10 +3,13 @@ and it serves; a misspelt or mistyped field stops `ipx serve` with the field nam
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import msgspec
 import pytest
+import zmq
 
 from gateway import protocol as p
 from gateway.auth import ensure_key_pair
@@ -67,3 +70,26 @@ def test_serve_when_config_field_wrong_then_exits_naming_it(tmp_path, text, prob
         main(["serve", "--config", str(config)])
 
     assert str(exited.value) == f"ipx serve: {config}: {problem}"
+
+
+@pytest.mark.parametrize("taken", ["--orders", "--admin"])
+def test_serve_when_an_endpoint_is_taken_then_exits_naming_it_without_hanging(tmp_path, taken):
+    ctx = zmq.Context()
+    squatter = ctx.socket(zmq.ROUTER)
+    squatter.bind("tcp://127.0.0.1:*")
+    endpoint = squatter.last_endpoint.decode()
+    endpoints = {"--orders": f"ipc://{tmp_path}/orders", "--admin": f"ipc://{tmp_path}/admin"}
+    endpoints[taken] = endpoint
+    try:  # its own process: a server that hung on the way out fails here, after 60 s
+        run = subprocess.run(
+            [sys.executable, "-c", "from gateway.cli import main; raise SystemExit(main())",
+             "serve", "--key-dir", str(tmp_path / "keys"), "--no-feed",
+             *(part for option in endpoints.items() for part in option)],
+            capture_output=True, text=True, timeout=60, check=False,
+        )
+    finally:
+        squatter.close(linger=0)
+        ctx.term()
+
+    assert run.returncode == 1
+    assert run.stderr.splitlines()[-1] == f"ipx serve: Address already in use (addr='{endpoint}')"
