@@ -78,6 +78,7 @@ def _serve(args: argparse.Namespace) -> int:
     from gateway.auth import MDATA
     from gateway.config import demo_config, load_config
     from gateway.server import Server
+    from gateway.wal import CorruptJournal
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     if args.config:
@@ -103,7 +104,7 @@ def _serve(args: argparse.Namespace) -> int:
         config = msgspec.structs.replace(config, **overrides)
     try:
         server = Server(config)
-    except (OSError, ValueError) as error:  # a file or setting it cannot use: say which
+    except (OSError, ValueError, CorruptJournal) as error:  # a file or setting it cannot use
         raise SystemExit(f"ipx serve: {error}") from None
     if config.feed_enabled:
         try:

@@ -102,6 +102,13 @@ encode_record = _encoder.encode
 decode_record = _decoder.decode
 
 
+def ends_append(body: bytes) -> bool:
+    """Whether a journal record was the last of its write: a group commit's last command, or
+    any other record (genesis, tree heads and snapshot marks are written one at a time)."""
+    record = decode_record(body)
+    return type(record) is not Sequenced or record.batch_end
+
+
 def trade_leaf(trade: Trade) -> bytes:
     """The Merkle leaf data of a trade: its event's canonical msgpack encoding."""
     return _encoder.encode(trade)

@@ -20,7 +20,7 @@ from engine.core import Core
 from gateway.config import ServerConfig
 from gateway.journal import FileJournal
 from gateway.receipts import TradeLog, load_signing_key
-from gateway.records import FORMAT_VERSION, Genesis, SnapshotTaken
+from gateway.records import FORMAT_VERSION, Genesis, SnapshotTaken, ends_append
 from gateway.recovery import Recovery, capture_gateway
 from gateway.session import Gateway
 from gateway.sinks import DurableSink
@@ -45,6 +45,7 @@ class Store:
             fsync=config.fsync,
             interval_ms=config.fsync_interval_ms,
             segment_bytes=config.segment_bytes,
+            ends_append=ends_append,
         )
         if self.wal.torn_bytes:
             log.warning("cut a torn journal tail of %d bytes", self.wal.torn_bytes)

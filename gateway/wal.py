@@ -28,7 +28,7 @@ import os
 import struct
 import time
 import zlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import msgspec
@@ -147,6 +147,7 @@ class WalWriter:
         fsync: str = "batch",
         interval_ms: int = 5,
         segment_bytes: int = 64 << 20,
+        ends_append: Callable[[bytes], bool] | None = None,
     ) -> None:
         if fsync not in FSYNC_POLICIES:
             raise ValueError(f"fsync must be one of {FSYNC_POLICIES}, not {fsync!r}")
@@ -167,6 +168,9 @@ class WalWriter:
         self._last_sync = 0
         self._unsynced = False
         """Under ``"interval"``: records written since the last fdatasync."""
+        self.ends_append = ends_append
+        """Whether a record body was the last of its :meth:`append` (the journal knows, from
+        its records): lets opening tell a torn last append from decay before later ones."""
         self._open_tail()
 
     # -- opening ----------------------------------------------------------------------
@@ -189,6 +193,7 @@ class WalWriter:
             end = frame.offset + HEADER.size + len(frame.body)
             count += 1
         if end < len(data):
+            self._refuse_decay(data, path, end, first + count)
             self.torn_bytes = len(data) - end
             path.with_suffix(".torn").write_bytes(data[end:])
             with path.open("r+b") as f:
@@ -202,6 +207,29 @@ class WalWriter:
         self._segment = first
         self._size = end
         self._fd = os.open(path, os.O_WRONLY | os.O_APPEND)
+
+    def _refuse_decay(self, data: bytes, path: Path, bad: int, index: int) -> None:
+        """Raise :class:`CorruptJournal` if the bad frame at ``bad`` cannot be a torn write.
+
+        Under ``"batch"`` an append is written only once the one before it is fsynced, so
+        an intact record of a later append (after an intact record that ended an append)
+        proves the bad frame was durable and acknowledged: decay, whose cut would drop
+        acknowledged orders. A torn last append, even one whose pages reached the disk out
+        of order, has no later append. When the bad frame's length cannot be trusted, or the
+        policy lets several appends wait for one fsync, it is treated as torn.
+        """
+        if self.policy != "batch" or self.ends_append is None or len(data) - bad < HEADER.size:
+            return
+        length = HEADER.unpack_from(data, bad)[0]
+        after = bad + HEADER.size + length
+        if length > MAX_BODY or after > len(data):
+            return
+        closed = False
+        for frame in _frames(data, path, after, index + 1, strict=False):
+            if closed:
+                why = f"CRC mismatch before acknowledged record {frame.index}: decay, not torn"
+                raise CorruptJournal(index, path, bad, why)
+            closed = self.ends_append(frame.body)
 
     def _head_before(self, earlier: list[Path]) -> bytes:
         """The chain value after the last record of the segments before an empty one."""

@@ -10,8 +10,8 @@ import pytest
 from engine.messages import CancelOrder, Tick
 from gateway.evidence import GENESIS_PREV, chain_hash, find_chain_break
 from gateway.journal import FileJournal
-from gateway.records import Origin, Sequenced, decode_record
-from gateway.wal import CorruptJournal, WalWriter, read_frames, segments
+from gateway.records import Origin, Sequenced, decode_record, ends_append
+from gateway.wal import HEADER, CorruptJournal, WalWriter, read_frames, segments
 
 
 def _write(directory, n: int, start: int = 1, **options) -> WalWriter:
@@ -77,6 +77,50 @@ def test_open_when_last_record_torn_then_cut_and_kept_aside(tmp_path):
     FileJournal(wal).append([(3, 30, Tick(), None)])
     wal.close()
     assert [decode_record(f.body).seq for f in read_frames(tmp_path)] == [1, 2, 3]
+
+
+def _flip_body_of(directory, index: int) -> None:
+    """Flip one byte inside record ``index``'s body, its length left intact."""
+    frame = next(f for f in read_frames(directory) if f.index == index)
+    data = bytearray(frame.segment.read_bytes())
+    data[frame.offset + HEADER.size + 1] ^= 0xFF
+    frame.segment.write_bytes(bytes(data))
+
+
+def test_open_when_last_segment_decayed_before_later_appends_then_refused(tmp_path):
+    _write(tmp_path, 6).close()  # six appends, each one fsynced before the next was written
+    _flip_body_of(tmp_path, 2)
+    (segment,) = segments(tmp_path)
+    decayed = segment.read_bytes()
+
+    with pytest.raises(CorruptJournal) as refused:
+        WalWriter(tmp_path, ends_append=ends_append)
+
+    assert refused.value.index == 2 and "decay" in refused.value.why
+    assert segment.read_bytes() == decayed and not segment.with_suffix(".torn").exists()
+
+
+@pytest.mark.parametrize("policy", ["batch", "interval"])
+def test_open_when_a_record_of_the_last_append_is_bad_then_that_append_is_cut(tmp_path, policy):
+    wal = _write(tmp_path, 3, fsync=policy, ends_append=ends_append)
+    FileJournal(wal).append([(4, 40, Tick(), None), (5, 50, Tick(), None), (6, 60, Tick(), None)])
+    wal.close()
+    _flip_body_of(tmp_path, 3)  # its later pages reached the disk, this one did not
+
+    wal = WalWriter(tmp_path, fsync=policy, ends_append=ends_append)
+
+    assert (wal.records, wal.torn_bytes > 0) == (3, True)
+    wal.close()
+
+
+def test_open_when_decayed_under_interval_policy_then_cut_as_torn(tmp_path):
+    _write(tmp_path, 6, fsync="interval").close()  # several appends may share one fsync
+    _flip_body_of(tmp_path, 2)
+
+    wal = WalWriter(tmp_path, fsync="interval", ends_append=ends_append)
+
+    assert wal.records == 2
+    wal.close()
 
 
 def test_read_when_earlier_segment_decayed_then_names_the_record(tmp_path):
