@@ -157,11 +157,22 @@ def _announce(server) -> None:
 # -- durability and evidence ----------------------------------------------------------------
 
 
+def _data_dir(args: argparse.Namespace) -> Path:
+    """The data directory named, refused unless it holds a journal: a mistyped path would
+    otherwise verify as an empty and unaltered record."""
+    from gateway.wal import segments
+
+    root = Path(args.data_dir)
+    if not segments(root / "journal"):
+        raise SystemExit(f"ipx {args.command}: {root}: no journal here (no {root / 'journal'})")
+    return root
+
+
 def _verify(args: argparse.Namespace) -> int:
     from gateway.audit import verify
 
     key = bytes.fromhex(args.key) if args.key else None
-    report = verify(Path(args.data_dir), key)
+    report = verify(_data_dir(args), key)
     print(json.dumps(msgspec.to_builtins(report)))
     if not report.ok:
         print(f"ALTERED: {report.problem}", file=sys.stderr)
@@ -173,10 +184,13 @@ def _replay(args: argparse.Namespace) -> int:
     import time
 
     from gateway.recovery import replay_journal
-    from gateway.wal import read_frames
+    from gateway.wal import CorruptJournal, read_frames
 
-    journal = Path(args.data_dir) / "journal"
-    total = sum(1 for _ in read_frames(journal))
+    journal = _data_dir(args) / "journal"
+    try:
+        total = sum(1 for _ in read_frames(journal))
+    except CorruptJournal as error:
+        raise SystemExit(f"ipx replay: {error}; ipx verify says what changed") from None
     width = 40
 
     def progress(done: int) -> None:
@@ -212,7 +226,10 @@ def _receipt(args: argparse.Namespace) -> int:
             return 2
         from gateway.audit import build_receipt
 
-        receipt = build_receipt(Path(args.data_dir), args.trade_id, args.old_size)
+        try:
+            receipt = build_receipt(_data_dir(args), args.trade_id, args.old_size)
+        except LookupError as error:  # no such trade, or no tree head covering it yet
+            raise SystemExit(f"ipx receipt: {error}") from None
         encoded = msgspec.json.encode(receipt)
         if args.out:
             Path(args.out).write_bytes(encoded + b"\n")

@@ -153,3 +153,22 @@ def test_receipt_when_trade_or_key_differs_then_fails(data_dir):
     assert check_receipt(receipt) == []
     assert check_receipt(forged)
     assert check_receipt(receipt, other_key)
+
+
+@pytest.mark.parametrize("command", [["verify"], ["replay"], ["receipt"]])
+def test_evidence_cli_when_no_journal_there_then_exits_saying_so(tmp_path, command):
+    argv = [*command, str(tmp_path)] + (["1"] if command == ["receipt"] else [])
+
+    with pytest.raises(SystemExit) as exited:
+        main(argv)
+
+    assert str(exited.value) == (
+        f"ipx {command[0]}: {tmp_path}: no journal here (no {tmp_path / 'journal'})"
+    )
+
+
+def test_receipt_cli_when_no_such_trade_then_exits_saying_so(data_dir):
+    with pytest.raises(SystemExit) as exited:
+        main(["receipt", str(data_dir), "999"])
+
+    assert str(exited.value) == "ipx receipt: no trade 999 in the journal"
