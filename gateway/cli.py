@@ -43,6 +43,24 @@ from marketdata.cli import add_subcommands as add_feed_subcommands
 ORDERS = "tcp://127.0.0.1:5555"
 ADMIN = "tcp://127.0.0.1:5558"
 EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+ADMIN_ARGS = {
+    "halt": "INSTRUMENT",
+    "resume": "INSTRUMENT",
+    "close": "INSTRUMENT",
+    "phase": "INSTRUMENT PHASE",
+    "refprice": "INSTRUMENT PRICE",
+    "kill": "PARTICIPANT",
+    "unkill": "PARTICIPANT",
+    "kill-guarantor": "GUARANTOR",
+    "cancel-all": "PARTICIPANT",
+    "uncross": "INSTRUMENT",
+    "tick": "",
+    "endofday": "[INSTRUMENT]",
+    "list": "INSTRUMENTS.toml",
+    "fx": "CCY RATE [CCY RATE ...] (the whole table, every currency in use)",
+    "risk": "RISK.toml",
+}
+"""What each ``ipx admin`` action takes after its name: its help, and its usage line."""
 
 
 def _key_dir(args: argparse.Namespace) -> Path:
@@ -354,11 +372,8 @@ def _admin(args: argparse.Namespace) -> int:
     from risk.config import fx_rate, load_setup
     from risk.messages import KillScope, KillSwitch, SetFxRates
 
-    key_dir = _key_dir(args)
-    server_key = load_key_pair(key_dir, SERVER_KEY).public
-    client = AdminClient(args.endpoint, server_key, load_key_pair(key_dir / "admin", args.name))
     action, target = args.action, args.target
-    commands = {
+    builders = {
         "halt": lambda: [SetPhase(target[0], Phase.HALTED)],
         "resume": lambda: [SetPhase(target[0], Phase.CONTINUOUS)],
         "close": lambda: [SetPhase(target[0], Phase.CLOSED)],
@@ -367,20 +382,40 @@ def _admin(args: argparse.Namespace) -> int:
         "unkill": lambda: [KillSwitch(KillScope.PARTICIPANT, target[0], engaged=False)],
         "kill-guarantor": lambda: [KillSwitch(KillScope.GUARANTOR, target[0])],
         "cancel-all": lambda: [MassCancel(target[0])],
-        "fx": lambda: [
-            SetFxRates(tuple(fx_rate(c, r) for c, r in zip(target[::2], target[1::2], strict=True)))
-        ],
+        "fx": lambda: [SetFxRates(tuple(fx_rate(c, r) for c, r in _pairs(target)))],
         "risk": lambda: load_setup(Path(target[0]).read_bytes()),
-        "phase": lambda: [SetPhase(target[0], Phase[target[1].upper()])],
+        "phase": lambda: [SetPhase(target[0], _phase(target[1]))],
         "uncross": lambda: [Uncross(target[0])],
         "tick": lambda: [Tick()],
         "endofday": lambda: [EndTradingDay(target[0] if target else None)],
         "list": lambda: [ListInstrument(i) for i in load_instruments(target[0])],
     }
-    for command in commands[action]():
+    try:
+        commands = builders[action]()
+    except (IndexError, KeyError, ValueError, OSError) as error:  # missing or bad arguments
+        problem = "missing arguments" if isinstance(error, IndexError) else error
+        raise SystemExit(f"usage: ipx admin {action} {ADMIN_ARGS[action]} ({problem})") from None
+    key_dir = _key_dir(args)
+    server_key = load_key_pair(key_dir, SERVER_KEY).public
+    client = AdminClient(args.endpoint, server_key, load_key_pair(key_dir / "admin", args.name))
+    for command in commands:
         print(_show(client.request(command)))
     client.close()
     return 0
+
+
+def _pairs(values: list[str]) -> list[tuple[str, str]]:
+    if not values or len(values) % 2:
+        raise ValueError("each currency needs its rate")
+    return list(zip(values[::2], values[1::2], strict=True))
+
+
+def _phase(name: str) -> Phase:
+    try:
+        return Phase[name.upper()]
+    except KeyError:
+        names = ", ".join(p.name.lower() for p in Phase)
+        raise ValueError(f"no phase {name!r}; one of {names}") from None
 
 
 def _codes(args: argparse.Namespace) -> int:
@@ -470,30 +505,11 @@ def build_parser() -> argparse.ArgumentParser:
     quote.set_defaults(run=_quote)
 
     admin = commands.add_parser("admin", help="operator commands (needs an admin key)")
-    admin.add_argument(
-        "action",
-        choices=(
-            "halt",
-            "resume",
-            "close",
-            "phase",
-            "refprice",
-            "kill",
-            "unkill",
-            "kill-guarantor",
-            "cancel-all",
-            "uncross",
-            "tick",
-            "endofday",
-            "list",
-            "fx",
-            "risk",
-        ),
-    )
+    admin.add_argument("action", choices=ADMIN_ARGS)
     admin.add_argument(
         "target",
         nargs="*",
-        help="instrument [price | phase] | participant | guarantor | file | CCY RATE ...",
+        help="; ".join(f"{action} {takes}".rstrip() for action, takes in ADMIN_ARGS.items()),
     )
     admin.add_argument("--name", default="ops", help="admin key name")
     admin.add_argument("--endpoint", default=ADMIN)

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from engine.codes import Reason
 from engine.messages import StpMode
 from gateway.cli import expiry_ns, main
@@ -70,3 +72,20 @@ def test_admin_cli_when_day_ends_then_prints_each_event_by_name(harness, capsys)
     assert (level["type"], level["side"], level["price"], level["qty"]) == (
         "BookLevelChanged", "BUY", 4800, 0
     )
+
+
+@pytest.mark.parametrize(
+    ("argv", "problem"),
+    [
+        (["halt"], "usage: ipx admin halt INSTRUMENT (missing arguments)"),
+        (["refprice", INSTRUMENT, "abc"], "usage: ipx admin refprice INSTRUMENT PRICE (invalid "),
+        (["phase", INSTRUMENT, "lunch"], "usage: ipx admin phase INSTRUMENT PHASE (no phase "),
+        (["fx", "USD"], "usage: ipx admin fx CCY RATE [CCY RATE ...] (the whole table, every "
+                        "currency in use) (each currency needs its rate)"),
+    ],
+)
+def test_admin_cli_when_arguments_wrong_then_usage_before_connecting(argv, problem, tmp_path):
+    with pytest.raises(SystemExit) as exited:  # no server, no keys: refused before either
+        main(["admin", *argv, "--key-dir", str(tmp_path)])
+
+    assert str(exited.value).startswith(problem)
