@@ -549,9 +549,13 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    from gateway.client import LogonError
+
     args = build_parser().parse_args(argv)
     try:
         return args.run(args)
     except BrokenPipeError:  # the reader left (`ipx codes | head`): stop quietly, as cat does
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 141  # 128 + SIGPIPE, what a shell reports for a program its pipe closed
+    except (LogonError, OSError) as error:  # no server, a key refused or missing, a file
+        raise SystemExit(f"ipx {args.command}: {error}") from None

@@ -89,3 +89,10 @@ def test_admin_cli_when_arguments_wrong_then_usage_before_connecting(argv, probl
         main(["admin", *argv, "--key-dir", str(tmp_path)])
 
     assert str(exited.value).startswith(problem)
+
+
+def test_order_cli_when_keys_missing_then_exits_naming_the_file(tmp_path):
+    with pytest.raises(SystemExit) as exited:
+        main(["order", "status", "1", "--key-dir", str(tmp_path)])
+
+    assert str(exited.value) == f"ipx order: Invalid certificate file: {tmp_path / 'server.key'}"
