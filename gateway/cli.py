@@ -355,10 +355,13 @@ def _quote(args: argparse.Namespace) -> int:
     values = args.entries
     if len(values) % 5:
         raise SystemExit("quote entries come in fives: INSTRUMENT BID BID_QTY ASK ASK_QTY")
-    entries = [
-        QuoteEntry(values[i], *(int(v) for v in values[i + 1 : i + 5]))
-        for i in range(0, len(values), 5)
-    ]
+    try:
+        entries = [
+            QuoteEntry(values[i], *(int(v) for v in values[i + 1 : i + 5]))
+            for i in range(0, len(values), 5)
+        ]
+    except ValueError as error:
+        raise SystemExit(f"ipx quote: prices and quantities are integers ({error})") from None
     client = _client(args)
     client.mass_quote(entries)
     return _finish(client, args.wait)

@@ -96,3 +96,10 @@ def test_order_cli_when_keys_missing_then_exits_naming_the_file(tmp_path):
         main(["order", "status", "1", "--key-dir", str(tmp_path)])
 
     assert str(exited.value) == f"ipx order: Invalid certificate file: {tmp_path / 'server.key'}"
+
+
+def test_quote_cli_when_a_price_is_not_an_integer_then_exits_saying_so(tmp_path):
+    with pytest.raises(SystemExit) as exited:
+        main(["quote", INSTRUMENT, "48.2", "10", "4830", "10", "--key-dir", str(tmp_path)])
+
+    assert str(exited.value).startswith("ipx quote: prices and quantities are integers")
