@@ -122,7 +122,7 @@ def _serve(args: argparse.Namespace) -> int:
         config = msgspec.structs.replace(config, **overrides)
     try:
         server = Server(config)
-    except (OSError, ValueError, CorruptJournal) as error:  # a file or setting it cannot use
+    except (ValueError, CorruptJournal) as error:  # a setting or journal it cannot use
         raise SystemExit(f"ipx serve: {error}") from None
     if config.feed_enabled:
         try:
