@@ -46,6 +46,8 @@ def record(client: FeedClient, instrument: str, seconds: float) -> Recording:
     end = time.monotonic() + seconds
     while time.monotonic() < end:
         for update in client.poll(50):
+            if not getattr(update, "ts", 0):  # an untouched book's state: no time to plot it at
+                continue
             if type(update) is Quote:
                 rec.quotes.append((update.ts, update.bid_price, update.ask_price))
             elif type(update) is DepthUpdate:
@@ -105,10 +107,18 @@ def draw(rec: Recording, path: Path, info: InstrumentInfo | None = None) -> Path
         depth_ax.fill_between(ts, [-d[2] for d in rec.depth], step="post", color="red",
                               alpha=0.4, label="ask depth")
         depth_ax.axhline(0, color="0.3", linewidth=0.5)
+    if not (rec.bars or rec.trades or rec.quotes):
+        price_ax.text(0.5, 0.5, "no trades or quotes yet", transform=price_ax.transAxes,
+                      ha="center", va="center", color="0.4")
+    times = [s[0] for series in (rec.trades, rec.quotes, rec.depth) for s in series]
+    times += [b.start_ts for b in rec.bars] + [b.start_ts + b.interval_s * 10**9 for b in rec.bars]
+    if times:  # the session's span, also when nothing moved (flat series do not autoscale)
+        price_ax.set_xlim(_when(min(times)), _when(max(max(times), min(times) + 10**9)))
     mu = info.minor_units if info else 0
     best = {side: format_price(p, mu) for side, p, _ in reversed(rec.ladder)}
     price_ax.set_ylabel(f"price ({info.currency})" if info else "price")
-    price_ax.legend(loc="upper left", fontsize=8)
+    if price_ax.get_legend_handles_labels()[0]:
+        price_ax.legend(loc="upper left", fontsize=8)
     price_ax.set_title(f"now: bid {best.get(1, '-')}  ask {best.get(2, '-')}", fontsize=8,
                        loc="right")
     volume_ax.set_ylabel("volume")

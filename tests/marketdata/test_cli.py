@@ -9,7 +9,7 @@ import pytest
 import zmq
 
 import marketdata.cli
-from marketdata.chart import record
+from marketdata.chart import draw, record
 from marketdata.cli import add_subcommands
 from marketdata.client import FeedClient
 from tests.marketdata import IIDS, FeedServer, make_core, random_session
@@ -91,3 +91,19 @@ def test_feed_when_no_server_answers_then_exits_with_the_reason(tmp_path, monkey
         args.run(args)
 
     assert str(exited.value).startswith(f"ipx feed: no answer from the snapshot port {snapshot}")
+
+
+def test_chart_when_the_market_is_untouched_then_no_sample_at_time_zero_and_a_png(tmp_path):
+    ctx = zmq.Context()
+    with FeedServer(ctx, make_core()) as srv:  # listed, never traded nor quoted
+        client = FeedClient(ctx, srv.pub_endpoint, srv.snapshot_endpoint)
+        try:
+            rec = record(client, IIDS[0], 0.3)
+        finally:
+            client.close()
+    ctx.destroy(linger=0)
+
+    assert (rec.quotes, rec.trades, rec.bars) == ([], [], [])
+    assert all(sample[1:] == (0, 0) for sample in rec.depth)
+    out = draw(rec, tmp_path / "empty.png")
+    assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
