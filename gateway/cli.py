@@ -96,7 +96,6 @@ def _serve(args: argparse.Namespace) -> int:
     from gateway.auth import MDATA
     from gateway.config import demo_config, load_config
     from gateway.server import Server
-    from gateway.wal import CorruptJournal
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     if args.config:
@@ -122,7 +121,7 @@ def _serve(args: argparse.Namespace) -> int:
         config = msgspec.structs.replace(config, **overrides)
     try:
         server = Server(config)
-    except (ValueError, CorruptJournal) as error:  # a setting or journal it cannot use
+    except ValueError as error:  # a setting this machine cannot honour: say which, no trace
         raise SystemExit(f"ipx serve: {error}") from None
     if config.feed_enabled:
         try:
@@ -202,13 +201,10 @@ def _replay(args: argparse.Namespace) -> int:
     import time
 
     from gateway.recovery import replay_journal
-    from gateway.wal import CorruptJournal, read_frames
+    from gateway.wal import read_frames
 
     journal = _data_dir(args) / "journal"
-    try:
-        total = sum(1 for _ in read_frames(journal))
-    except CorruptJournal as error:
-        raise SystemExit(f"ipx replay: {error}; ipx verify says what changed") from None
+    total = sum(1 for _ in read_frames(journal))
     width = 40
 
     def progress(done: int) -> None:
@@ -553,6 +549,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     from gateway.client import LogonError
+    from gateway.wal import CorruptJournal
 
     args = build_parser().parse_args(argv)
     try:
@@ -562,3 +559,5 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 141  # 128 + SIGPIPE, what a shell reports for a program its pipe closed
     except (LogonError, OSError) as error:  # no server, a key refused or missing, a file
         raise SystemExit(f"ipx {args.command}: {error}") from None
+    except CorruptJournal as error:  # serve, replay and receipt read the journal alike
+        raise SystemExit(f"ipx {args.command}: {error}; ipx verify says what changed") from None

@@ -172,3 +172,18 @@ def test_receipt_cli_when_no_such_trade_then_exits_saying_so(data_dir):
         main(["receipt", str(data_dir), "999"])
 
     assert str(exited.value) == "ipx receipt: no trade 999 in the journal"
+
+
+@pytest.mark.parametrize("command", [["replay"], ["receipt", "1"]])
+def test_journal_cli_when_a_record_altered_then_exits_naming_it(data_dir, command):
+    k = _order_record(data_dir)
+    frame = next(f for f in read_frames(data_dir / "journal") if f.index == k)
+    data = bytearray(frame.segment.read_bytes())
+    data[frame.offset + HEADER.size] ^= 0x01  # its CRC no longer matches
+    frame.segment.write_bytes(bytes(data))
+
+    with pytest.raises(SystemExit) as exited:
+        main([command[0], str(data_dir), *command[1:]])
+
+    assert str(exited.value).startswith(f"ipx {command[0]}: record {k} ")
+    assert str(exited.value).endswith("; ipx verify says what changed")
