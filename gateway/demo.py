@@ -60,15 +60,19 @@ def _on_tick(price: float, tick: int) -> int:
     return max(tick, round(price / tick) * tick)
 
 
+def _price(book: Book, price: int) -> str:
+    """A price in minor units as the tape shows it: in major units, right-aligned."""
+    return f"{price / 10**book.instrument.minor_units:>14,.2f}"
+
+
 def best_prices(book: Book) -> str:
     """Top of book as a broker reads it: "bid qty @ price / ask qty @ price", "-" if empty."""
-    scale = 10**book.instrument.minor_units
     sides = []
     for side, name in ((Side.BUY, "bid"), (Side.SELL, "ask")):
         top = book.depth(side, 1)
         if top:
             price, qty, _ = top[0]
-            sides.append(f"{name} {qty:>5} @ {price / scale:>14,.2f}")
+            sides.append(f"{name} {qty:>5} @ {_price(book, price)}")
         else:
             sides.append(f"{name} {'-':>22}")
     return " / ".join(sides)
@@ -97,11 +101,11 @@ class TapeSink:
             if kind is AuctionUncrossed and event.price is None:
                 self.echo(f"seq {event.seq:>6} AUCTION {event.instrument:<16} no trade")
             elif kind is AuctionUncrossed:
-                scale = 10 ** self.core.book(event.instrument).instrument.minor_units
+                price = _price(self.core.book(event.instrument), event.price)
                 self.auctions.append(event)
                 self.echo(
                     f"seq {event.seq:>6} AUCTION {event.instrument:<16} {event.volume:>5} @ "
-                    f"{event.price / scale:>14,.2f} in {event.trades} trades"
+                    f"{price} in {event.trades} trades"
                 )
             elif kind is AuctionExtended:
                 self.echo(f"seq {event.seq:>6} EXTENDED {event.instrument}: a bid came late")
@@ -109,10 +113,9 @@ class TapeSink:
                 self.trades.append(event)
                 traded[event.instrument] = event.seq
                 book = self.core.book(event.instrument)
-                scale = 10**book.instrument.minor_units
                 self.echo(
                     f"seq {event.seq:>6} TRADE {event.instrument:<18} {event.qty:>5} @ "
-                    f"{event.price / scale:>14,.2f} {book.instrument.currency}  "
+                    f"{_price(book, event.price)} {book.instrument.currency}  "
                     f"{event.buyer} <- {event.seller}"
                 )
         for instrument, seq in traded.items():
