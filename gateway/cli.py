@@ -3,9 +3,9 @@
 Subcommands: ``serve`` (the exchange server; ``--data-dir`` journals and recovers),
 ``verify``, ``replay`` and ``receipt`` (a data directory's evidence), ``keys`` (CURVE key
 pairs), ``schema`` (the wire protocol's JSON schema), ``order`` (a broker's buy, sell,
-cancel, amend, status), ``quote`` (a market maker's mass quote), ``admin`` (halt, resume,
-phase, reference price, kill switch, uncross, clock tick) and ``demo`` (the simulated
-market over real sockets).
+cancel, amend, status, and its open orders), ``quote`` (a market maker's mass quote),
+``admin`` (halt, resume, phase, reference price, kill switch, uncross, clock tick) and
+``demo`` (the simulated market over real sockets).
 """
 
 from __future__ import annotations
@@ -293,9 +293,12 @@ def _client(args: argparse.Namespace):
     return client
 
 
-def _finish(client, wait_ms: int) -> int:
+def _finish(client, wait_ms: int, last=None) -> int:
+    """Print responses until none comes for ``wait_ms``, or until one satisfies ``last``."""
     for msg in client.responses(wait_ms):
         print(_show(msg))
+        if last is not None and last(msg):
+            break
     client.logout()
     client.close()
     return 0
@@ -340,6 +343,16 @@ def _order(args: argparse.Namespace) -> int:
         client.cancel(args.cl_ord_id)
     elif action == "amend":
         client.amend(args.cl_ord_id, args.qty, args.price)
+    elif action == "open":
+        from gateway.protocol import MassStatusReport
+
+        side = {"both": 0, "buy": Side.BUY, "sell": Side.SELL}[args.side]
+        request_id = client.mass_status(args.instrument, side)
+        return _finish(
+            client,
+            args.wait,
+            lambda msg: type(msg) is MassStatusReport and msg.request_id == request_id,
+        )
     else:
         client.status(args.cl_ord_id)
     return _finish(client, args.wait)
@@ -467,7 +480,9 @@ def build_parser() -> argparse.ArgumentParser:
     schema = commands.add_parser("schema", help="print the protocol's JSON schema")
     schema.set_defaults(run=_schema)
 
-    order = commands.add_parser("order", help="a broker's order: buy, sell, cancel, amend, status")
+    order = commands.add_parser(
+        "order", help="a broker's order: buy, sell, cancel, amend, status; its open orders"
+    )
     actions = order.add_subparsers(dest="action", required=True)
     for side in ("buy", "sell"):
         new = actions.add_parser(side)
@@ -491,6 +506,10 @@ def build_parser() -> argparse.ArgumentParser:
         sub = actions.add_parser(name)
         sub.add_argument("cl_ord_id", type=int)
         _client_options(sub, "BRK-SANYA-SEC")
+    listing = actions.add_parser("open", help="every own live order, one status report each")
+    listing.add_argument("instrument", nargs="?", default="", help="only this instrument")
+    listing.add_argument("--side", default="both", choices=("both", "buy", "sell"))
+    _client_options(listing, "BRK-SANYA-SEC")
     amend = actions.add_parser("amend")
     amend.add_argument("cl_ord_id", type=int)
     amend.add_argument("qty", type=int, help="new total quantity")

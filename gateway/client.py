@@ -189,6 +189,13 @@ class Client(_Requests):
     def status(self, orig_cl_ord_id: int) -> None:
         self.send(p.OrderStatus(orig_cl_ord_id))
 
+    def mass_status(self, instrument: str = "", side: int = 0) -> int:
+        """Ask for every own live order (of one instrument and side, if given): ORDER_STATUS
+        reports, then a :class:`~gateway.protocol.MassStatusReport` naming the returned id."""
+        request_id = self.next_id()
+        self.send(p.MassStatus(request_id, instrument, side))
+        return request_id
+
     # -- responses ------------------------------------------------------------------------
 
     def recv(self, timeout_ms: int = 1000) -> p.Msg | None:
@@ -220,9 +227,18 @@ class Client(_Requests):
         raise TimeoutError("no matching response")
 
     def responses(self, timeout_ms: int = 1000) -> Iterator[p.Msg]:
-        """Yield responses until none arrives for ``timeout_ms``."""
-        while (msg := self.recv(timeout_ms)) is not None:
-            yield msg
+        """Yield responses until none arrives for ``timeout_ms``. The server's heartbeats are
+        skipped and do not extend the wait: one comes every heartbeat interval, so with a
+        longer ``timeout_ms`` the iteration would otherwise never end."""
+        quiet_ns = timeout_ms * 1_000_000
+        deadline = time.monotonic_ns() + quiet_ns
+        while (left := deadline - time.monotonic_ns()) > 0:
+            msg = self.recv(left // 1_000_000 + 1)
+            if msg is None:
+                return
+            if type(msg) is not p.Heartbeat:
+                yield msg
+                deadline = time.monotonic_ns() + quiet_ns
 
 
 class AsyncClient(_Requests):

@@ -2,11 +2,13 @@
 
 Requests (client to server): :class:`Logon`, :class:`Heartbeat`, :class:`NewOrder`,
 :class:`CancelOrder`, :class:`AmendOrder`, :class:`MassCancel`, :class:`MassQuote`
-(of :class:`QuoteEntry`), :class:`OrderStatus`, :class:`Logout`; their union :data:`AnyRequest`.
+(of :class:`QuoteEntry`), :class:`OrderStatus`, :class:`MassStatus`, :class:`Logout`; their
+union :data:`AnyRequest`.
 
 Responses (server to client): :class:`LogonAck`, :class:`LogonReject`,
 :class:`ExecutionReport`, :class:`CancelReject`, :class:`MassCancelReport`,
-:class:`MassQuoteAck` (of :class:`QuoteReject`), :class:`BusinessReject`, and the shared
+:class:`MassQuoteAck` (of :class:`QuoteReject`), :class:`MassStatusReport`,
+:class:`BusinessReject`, and the shared
 :class:`Heartbeat` and :class:`Logout`; their union :data:`AnyResponse`.
 
 Admin port: :class:`AdminRequest` wraps an engine command unchanged; :class:`AdminAck`
@@ -206,9 +208,20 @@ class Logout(Msg, tag=9):
     reason: int = 0
 
 
+class MassStatus(Msg, tag=10):
+    """Ask for every own live order, or those of one instrument (``""`` = all) and side
+    (0 = both): one ORDER_STATUS report each, then a :class:`MassStatusReport`. With
+    :class:`OrderStatus` for orders that may have ended, how a client that was away catches
+    up: reports for a participant with no live session are not kept."""
+
+    request_id: Id
+    instrument: Annotated[str, msgspec.Meta(max_length=32)] = ""
+    side: Annotated[int, msgspec.Meta(ge=0, le=2)] = 0
+
+
 AnyRequest = (
     Logon | Heartbeat | NewOrder | CancelOrder | AmendOrder | MassCancel | MassQuote | OrderStatus
-    | Logout
+    | MassStatus | Logout
 )
 
 
@@ -309,6 +322,17 @@ class MassQuoteAck(Msg, tag=25):
     reason: Reason = Reason.NONE
 
 
+class MassStatusReport(Msg, tag=27):
+    """Ends the answer to :class:`MassStatus`: ``count`` ORDER_STATUS reports came before it
+    (``reason`` THROTTLED and ``count`` 0 when the request was refused)."""
+
+    seq: int
+    ts: int
+    request_id: int
+    count: int
+    reason: Reason = Reason.NONE
+
+
 class BusinessReject(Msg, tag=26):
     """A message the server could not take: malformed, unknown, unauthorised, throttled.
 
@@ -329,6 +353,7 @@ AnyResponse = (
     | CancelReject
     | MassCancelReport
     | MassQuoteAck
+    | MassStatusReport
     | BusinessReject
     | Heartbeat
     | Logout

@@ -31,10 +31,12 @@ from gateway.codec import encode
 from gateway.participants import OrderRecord, QuoteAck, Session
 from gateway.protocol import OrdStatus
 
-# What produced an entry of the batch; decides how its events are reported.
-REPLY, LOGON, NEW_ORDER, CANCEL, AMEND, MASS_CANCEL, QUOTE, STATUS, DISCONNECT, TIMER, ADMIN = (
-    range(11)
-)
+# What produced an entry of the batch; decides how its events are reported. The journal
+# keeps these numbers (``Origin.kind``): new kinds go at the end.
+(
+    REPLY, LOGON, NEW_ORDER, CANCEL, AMEND, MASS_CANCEL, QUOTE, STATUS, DISCONNECT, TIMER, ADMIN,
+    MASS_STATUS,
+) = range(12)
 
 FILLED = OrdStatus.FILLED
 PARTIALLY_FILLED = OrdStatus.PARTIALLY_FILLED
@@ -69,10 +71,12 @@ class ReportRouting:
         trade_id: int = 0,
         liquidity: p.Liquidity = p.Liquidity.NONE,
         leaf: tuple[int, bytes] = (-1, b""),
+        to: Session | None = None,
     ) -> None:
         """Send the order's owner a FIX execution report of its current state (a fill's
-        report also names its trade's leaf in the Merkle tree of trades)."""
-        session = record.participant.live_session(record.session)
+        report also names its trade's leaf in the Merkle tree of trades): to the session
+        ``to`` (one that asked), else to the order's session or another live one."""
+        session = to or record.participant.live_session(record.session)
         if session is None:
             return
         self.exec_id += 1
@@ -88,7 +92,8 @@ class ReportRouting:
             )
         )
 
-    def _status_report(self, session: Session, orig_cl_ord_id: int, admin: bool) -> None:
+    def _status_report(self, session: Session, orig_cl_ord_id: int) -> None:
+        """Answer :class:`~gateway.protocol.OrderStatus` to the session that asked."""
         record = session.participant.cl_ord_ids.get(orig_cl_ord_id)
         now = self.clock()
         if record is None:
@@ -98,7 +103,25 @@ class ReportRouting:
                 orig_cl_ord_id, 0, 0, "", 0, 0, 0, 0, 0, 0, reason=Reason.UNKNOWN_ORDER,
             )
             return self._send(session, report)
-        return self._report(record, p.ExecType.ORDER_STATUS, self.seq, now)
+        return self._report(record, p.ExecType.ORDER_STATUS, self.seq, now, to=session)
+
+    def _mass_status_report(self, session: Session, msg: p.MassStatus) -> None:
+        """Answer :class:`~gateway.protocol.MassStatus`: the participant's live orders in the
+        order they were entered, then the count. A scan of all live orders: a catch-up
+        request, rare and throttled like any other, so no per-participant index is kept."""
+        participant = session.participant
+        instrument, side = msg.instrument, msg.side
+        now = self.clock()
+        count = 0
+        for record in self.orders.values():
+            if (
+                record.participant is participant
+                and (not instrument or record.instrument == instrument)
+                and (not side or record.side == side)
+            ):
+                self._report(record, p.ExecType.ORDER_STATUS, self.seq, now, to=session)
+                count += 1
+        self._send(session, p.MassStatusReport(self.seq, now, msg.request_id, count))
 
     # -- routing core events to owners ------------------------------------------------------
 

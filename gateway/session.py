@@ -41,6 +41,7 @@ from gateway.reports import (
     DISCONNECT,
     LOGON,
     MASS_CANCEL,
+    MASS_STATUS,
     NEW_ORDER,
     QUOTE,
     REPLY,
@@ -104,6 +105,7 @@ class Gateway(ReportRouting):
             p.MassCancel: self._mass_cancel,
             p.MassQuote: self._mass_quote,
             p.OrderStatus: self._status,
+            p.MassStatus: self._mass_status,
             p.Heartbeat: _ignore,
             p.Logout: self._logout,
             p.Logon: self._second_logon,
@@ -234,8 +236,10 @@ class Gateway(ReportRouting):
             if target.logged_on:
                 target.participant.sessions.append(target)
                 self.out[target.routing_id].append(payload)
-        else:  # STATUS: answered now, so it reflects every command before it
-            self._status_report(target, payload.orig_cl_ord_id, admin)
+        elif kind == STATUS:  # answered now, so it reflects every command before it
+            self._status_report(target, payload.orig_cl_ord_id)
+        else:  # MASS_STATUS, likewise
+            self._mass_status_report(target, payload)
 
     def replay(self, seq: int, ts: int, cmd, origin: Origin | None) -> list[Event]:
         """Apply a journaled command as :meth:`process` did, rebuilding the client order id
@@ -458,6 +462,9 @@ class Gateway(ReportRouting):
     def _status(self, session: Session, msg: p.OrderStatus) -> None:
         self.entries.append((STATUS, None, session, msg, False))
 
+    def _mass_status(self, session: Session, msg: p.MassStatus) -> None:
+        self.entries.append((MASS_STATUS, None, session, msg, False))
+
     # -- replies ----------------------------------------------------------------------------
 
     def _reply(self, rid: bytes, msg: p.Msg) -> None:
@@ -483,6 +490,8 @@ class Gateway(ReportRouting):
             reply = p.MassCancelReport(self.seq, now, msg.cl_ord_id, 0, reason)
         elif kind is p.MassQuote:
             reply = p.MassQuoteAck(self.seq, now, msg.quote_id, [], reason)
+        elif kind is p.MassStatus:
+            reply = p.MassStatusReport(self.seq, now, msg.request_id, 0, reason)
         else:
             reply = _business_reject(msg, reason)
         self._reply(session.routing_id, reply)
