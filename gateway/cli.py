@@ -59,6 +59,7 @@ ADMIN_ARGS = {
     "list": "INSTRUMENTS.toml",
     "fx": "CCY RATE [CCY RATE ...] (the whole table, every currency in use)",
     "risk": "RISK.toml",
+    "credit": "[PARTICIPANT] (read: lines and guarantors, used and limit)",
 }
 """What each ``ipx admin`` action takes after its name: its help, and its usage line."""
 
@@ -378,13 +379,12 @@ def _quote(args: argparse.Namespace) -> int:
 
 def _admin(args: argparse.Namespace) -> int:
     from engine.instruments import load_instruments
-    from gateway.auth import load_key_pair
-    from gateway.client import AdminClient
-    from gateway.config import SERVER_KEY
     from risk.config import fx_rate, load_setup
     from risk.messages import KillScope, KillSwitch, SetFxRates
 
     action, target = args.action, args.target
+    if action == "credit":
+        return _credit(args)
     builders = {
         "halt": lambda: [SetPhase(target[0], Phase.HALTED)],
         "resume": lambda: [SetPhase(target[0], Phase.CONTINUOUS)],
@@ -407,13 +407,95 @@ def _admin(args: argparse.Namespace) -> int:
     except (IndexError, KeyError, ValueError, OSError) as error:  # missing or bad arguments
         problem = "missing arguments" if isinstance(error, IndexError) else error
         raise SystemExit(f"usage: ipx admin {action} {ADMIN_ARGS[action]} ({problem})") from None
-    key_dir = _key_dir(args)
-    server_key = load_key_pair(key_dir, SERVER_KEY).public
-    client = AdminClient(args.endpoint, server_key, load_key_pair(key_dir / "admin", args.name))
+    client = _admin_client(args)
     for command in commands:
         print(_show(client.request(command)))
     client.close()
     return 0
+
+
+def _admin_client(args: argparse.Namespace):
+    from gateway.auth import load_key_pair
+    from gateway.client import AdminClient
+    from gateway.config import SERVER_KEY
+
+    key_dir = _key_dir(args)
+    server_key = load_key_pair(key_dir, SERVER_KEY).public
+    return AdminClient(args.endpoint, server_key, load_key_pair(key_dir / "admin", args.name))
+
+
+def _credit(args: argparse.Namespace) -> int:
+    """``ipx admin credit``: each line's and guarantor's usage, as a table or JSON."""
+    from engine.codes import Reason
+
+    if len(args.target) > 1:
+        raise SystemExit(f"usage: ipx admin credit {ADMIN_ARGS['credit']}")
+    client = _admin_client(args)
+    report = client.credit(args.target[0] if args.target else "")
+    client.close()
+    if args.json:
+        print(_show(report))
+    elif report.reason != Reason.NONE:
+        raise SystemExit(f"ipx admin credit: {report.reason.name}: {report.reason.description}")
+    else:
+        print("\n".join(credit_table(report)))
+    return 0
+
+
+def credit_table(report) -> list[str]:
+    """A :class:`~gateway.protocol.CreditReport` as aligned text, amounts in major units.
+
+    >>> from gateway.protocol import CreditReport
+    >>> from risk.report import GuarantorView, LineView
+    >>> line = LineView("BRK-A", "CNY", 500_000_00, 125_500_00, 2510, False, [("BANK", 6000)])
+    >>> bank = GuarantorView("BANK", "Bank of Hainan", "bank", "CNY", 900_000_00, 75_300_00,
+    ...                      ["BRK-A"])
+    >>> print("\\n".join(credit_table(CreditReport(1, 42, [line], [bank]))))
+    credit after seq 42
+    participant  ccy       limit        used   used%  killed  backers
+    BRK-A        CNY  500,000.00  125,500.00  25.10%  no      BANK 60%
+    guarantor    ccy    capacity        used   used%  kind    lines
+    BANK         CNY  900,000.00   75,300.00   8.37%  bank    BRK-A
+    """
+    from engine.instruments import CURRENCY_MINOR_UNITS
+
+    def money(amount: int, currency: str) -> str:
+        digits = CURRENCY_MINOR_UNITS.get(currency, 2)
+        return f"{amount / 10**digits:,.{digits}f}"
+
+    def share(used: int, of: int) -> str:
+        return f"{used * 100 / of:.2f}%" if of else "-"
+
+    lines = [
+        (v.participant, v.currency, money(v.limit, v.currency), money(v.used, v.currency),
+         share(v.used, v.limit), "yes" if v.killed else "no",
+         ", ".join(f"{g} {bp / 100:g}%" for g, bp in v.backers) or "-")
+        for v in report.lines
+    ]
+    guarantors = [
+        (g.guarantor, g.currency, money(g.capacity, g.currency), money(g.used, g.currency),
+         share(g.used, g.capacity), g.kind, ", ".join(g.participants) or "-")
+        for g in report.guarantors
+    ]
+    heads = [
+        ("participant", "ccy", "limit", "used", "used%", "killed", "backers"),
+        ("guarantor", "ccy", "capacity", "used", "used%", "kind", "lines"),
+    ]
+    every = heads + lines + guarantors
+    widths = [max(len(row[col]) for row in every) for col in range(6)]
+
+    def row(values: tuple) -> str:
+        name, ccy, total, used, pct, flag, names = values
+        cells = [
+            name.ljust(widths[0]), ccy.ljust(widths[1]), total.rjust(widths[2]),
+            used.rjust(widths[3]), pct.rjust(widths[4]), flag.ljust(widths[5]), names,
+        ]
+        return "  ".join(cells)
+
+    return [
+        f"credit after seq {report.seq}",
+        row(heads[0]), *map(row, lines), row(heads[1]), *map(row, guarantors),
+    ]
 
 
 def _pairs(values: list[str]) -> list[tuple[str, str]]:
@@ -532,6 +614,7 @@ def build_parser() -> argparse.ArgumentParser:
     admin.add_argument("--name", default="ops", help="admin key name")
     admin.add_argument("--endpoint", default=ADMIN)
     admin.add_argument("--key-dir", help="key directory (default: the demo key directory)")
+    admin.add_argument("--json", action="store_true", help="credit: one JSON line, not a table")
     admin.set_defaults(run=_admin)
 
     verify = commands.add_parser("verify", help="check a data directory's journal and trees")

@@ -24,7 +24,7 @@ import zmq.asyncio
 from engine.messages import AnyCommand, OrderType, Side, StpMode, TimeInForce
 from gateway import protocol as p
 from gateway.auth import KeyPair, load_key_pair
-from gateway.codec import decode_admin_ack, decode_response, encode
+from gateway.codec import decode_admin_reply, decode_response, encode
 from gateway.config import SERVER_KEY
 
 SEND_TIMEOUT_MS = 3000
@@ -304,7 +304,8 @@ class AsyncClient(_Requests):
 
 
 class AdminClient:
-    """An operator's connection to the admin port: one engine command per request."""
+    """An operator's connection to the admin port: one engine command per request, or a
+    credit query."""
 
     def __init__(self, endpoint: str, server_key: bytes, key: KeyPair, **kw) -> None:
         self.context = kw.get("context") or zmq.Context.instance()
@@ -314,17 +315,26 @@ class AdminClient:
     def request(self, command: AnyCommand, timeout_ms: int = 5000) -> p.AdminAck:
         """Send ``command`` and return its :class:`~gateway.protocol.AdminAck`."""
         self._next += 1
+        return self._ask(p.AdminRequest(self._next, command), timeout_ms)
+
+    def credit(self, participant: str = "", timeout_ms: int = 5000) -> p.CreditReport:
+        """The credit lines and guarantors now (one participant's and its backers, or all)."""
+        self._next += 1
+        return self._ask(p.CreditQuery(self._next, participant), timeout_ms)
+
+    def _ask(self, request: p.AnyAdminRequest, timeout_ms: int):
+        """Send one admin request and return the reply naming its id."""
         self.sock.sndtimeo = timeout_ms
         try:
-            self.sock.send(encode(p.AdminRequest(self._next, command)))
+            self.sock.send(encode(request))
         except zmq.Again:
             raise TimeoutError("no connection to the admin port (is this an admin key?)") from None
         deadline = time.monotonic() + timeout_ms / 1000
         while (left := deadline - time.monotonic()) > 0:
             if self.sock.poll(int(left * 1000) + 1):
-                ack = decode_admin_ack(self.sock.recv())
-                if ack.request_id == self._next:
-                    return ack
+                reply = decode_admin_reply(self.sock.recv())
+                if reply.request_id == request.request_id:
+                    return reply
         raise TimeoutError("the admin port did not answer (is this an admin key?)")
 
     def close(self) -> None:

@@ -1,7 +1,7 @@
 """Encoding and decoding of wire messages, built once per direction.
 
 Public names: :func:`encode`, :func:`decode_request`, :func:`decode_response`,
-:func:`decode_admin_request`, :func:`decode_admin_ack`, :class:`WireError`, :func:`peek`.
+:func:`decode_admin_request`, :func:`decode_admin_reply`, :class:`WireError`, :func:`peek`.
 
 A decoder built per call is about 12 times slower than a reused one, so every decoder here
 is module-level. Decoding failures become a :class:`WireError` carrying the reason code a
@@ -16,8 +16,8 @@ import msgspec
 from engine.codes import Reason
 from gateway.protocol import (
     PROTOCOL_VERSION,
-    AdminAck,
-    AdminRequest,
+    AnyAdminReply,
+    AnyAdminRequest,
     AnyRequest,
     AnyResponse,
 )
@@ -25,8 +25,8 @@ from gateway.protocol import (
 encode = msgspec.msgpack.Encoder().encode
 _requests = msgspec.msgpack.Decoder(AnyRequest)
 _responses = msgspec.msgpack.Decoder(list[AnyResponse])
-_admin_requests = msgspec.msgpack.Decoder(AdminRequest)
-_admin_acks = msgspec.msgpack.Decoder(AdminAck)
+_admin_requests = msgspec.msgpack.Decoder(AnyAdminRequest)
+_admin_replies = msgspec.msgpack.Decoder(AnyAdminReply)
 _raw = msgspec.msgpack.Decoder()
 
 _DECODE_ERRORS = (msgspec.MsgspecError, ValueError, RecursionError)
@@ -73,16 +73,16 @@ def decode_response(data: bytes) -> list[AnyResponse]:
         raise _classify(error) from None
 
 
-def decode_admin_request(data: bytes) -> AdminRequest:
+def decode_admin_request(data: bytes) -> AnyAdminRequest:
     try:
         return _admin_requests.decode(data)
     except _DECODE_ERRORS as error:
         raise _classify(error) from None
 
 
-def decode_admin_ack(data: bytes) -> AdminAck:
+def decode_admin_reply(data: bytes) -> AnyAdminReply:
     try:
-        return _admin_acks.decode(data)
+        return _admin_replies.decode(data)
     except _DECODE_ERRORS as error:
         raise _classify(error) from None
 
@@ -115,8 +115,8 @@ def json_schema() -> dict:
     roots = {
         "request": AnyRequest,
         "response": AnyResponse,
-        "admin_request": AdminRequest,
-        "admin_ack": AdminAck,
+        "admin_request": AnyAdminRequest,
+        "admin_reply": AnyAdminReply,
     }
     schemas, defs = msgspec.json.schema_components(
         roots.values(), ref_template="#/$defs/{name}"

@@ -12,7 +12,8 @@ Responses (server to client): :class:`LogonAck`, :class:`LogonReject`,
 :class:`Heartbeat` and :class:`Logout`; their union :data:`AnyResponse`.
 
 Admin port: :class:`AdminRequest` wraps an engine command unchanged; :class:`AdminAck`
-answers with the events it caused.
+answers with the events it caused. :class:`CreditQuery` reads the credit state, answered by
+:class:`CreditReport`; their unions :data:`AnyAdminRequest` and :data:`AnyAdminReply`.
 
 These types are separate from the engine's commands on purpose: the wire carries client
 order ids and never a participant (the server takes the participant from the key that signed
@@ -32,6 +33,7 @@ import msgspec
 from engine.codes import Reason
 from engine.messages import OrderType, Side, StpMode, TimeInForce
 from engine.schema import ExchangeCommand, ExchangeEvent
+from risk.report import GuarantorView, LineView
 
 PROTOCOL_VERSION = 1
 """Sent in :class:`Logon`; the server rejects versions it does not speak."""
@@ -378,3 +380,27 @@ class AdminAck(Msg, tag=41):
     reason: Reason
     events: list[ExchangeEvent]
     text: str = ""
+
+
+class CreditQuery(Msg, tag=42):
+    """Read the credit lines and guarantors (one participant's, or all for ``""``); answered
+    at once with :class:`CreditReport`, between commands, and never sequenced."""
+
+    request_id: int
+    participant: Annotated[str, msgspec.Meta(max_length=64)] = ""
+
+
+class CreditReport(Msg, tag=43):
+    """The credit state after command ``seq``: lines and guarantors by name. ``reason`` is
+    NOT_PERMITTED (and both lists empty) for a participant without a risk account, or when
+    the exchange runs without risk."""
+
+    request_id: int
+    seq: int
+    lines: list[LineView]
+    guarantors: list[GuarantorView]
+    reason: Reason = Reason.NONE
+
+
+AnyAdminRequest = AdminRequest | CreditQuery
+AnyAdminReply = AdminAck | CreditReport

@@ -30,13 +30,14 @@ from gateway import protocol as p
 from gateway.codec import encode
 from gateway.participants import OrderRecord, QuoteAck, Session
 from gateway.protocol import OrdStatus
+from risk.report import credit_views
 
 # What produced an entry of the batch; decides how its events are reported. The journal
 # keeps these numbers (``Origin.kind``): new kinds go at the end.
 (
     REPLY, LOGON, NEW_ORDER, CANCEL, AMEND, MASS_CANCEL, QUOTE, STATUS, DISCONNECT, TIMER, ADMIN,
-    MASS_STATUS,
-) = range(12)
+    MASS_STATUS, CREDIT,
+) = range(13)
 
 FILLED = OrdStatus.FILLED
 PARTIALLY_FILLED = OrdStatus.PARTIALLY_FILLED
@@ -122,6 +123,16 @@ class ReportRouting:
                 self._report(record, p.ExecType.ORDER_STATUS, self.seq, now, to=session)
                 count += 1
         self._send(session, p.MassStatusReport(self.seq, now, msg.request_id, count))
+
+    def _credit_report(self, rid: bytes, query: p.CreditQuery) -> None:
+        """Answer an operator's :class:`~gateway.protocol.CreditQuery` on the admin port."""
+        risk = self.core.risk
+        views = credit_views(risk, query.participant) if risk is not None else None
+        if views is None:
+            report = p.CreditReport(query.request_id, self.seq, [], [], Reason.NOT_PERMITTED)
+        else:
+            report = p.CreditReport(query.request_id, self.seq, *views)
+        self.admin_out.append((rid, encode(report)))
 
     # -- routing core events to owners ------------------------------------------------------
 

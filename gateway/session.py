@@ -38,6 +38,7 @@ from gateway.reports import (
     ADMIN,
     AMEND,
     CANCEL,
+    CREDIT,
     DISCONNECT,
     LOGON,
     MASS_CANCEL,
@@ -160,11 +161,17 @@ class Gateway(ReportRouting):
             ack = p.AdminAck(peek(payload)[1], 0, error.reason, [], error.text[:200])
             self.entries.append((REPLY, None, rid, encode(ack), True))
             return
+        query = type(request) is p.CreditQuery
         if user not in self.admins:
-            ack = p.AdminAck(request.request_id, 0, Reason.NOT_AUTHORISED, [])
-            self.entries.append((REPLY, None, rid, encode(ack), True))
-            return
-        self.entries.append((ADMIN, request.command, rid, request.request_id, None))
+            if query:
+                reply = p.CreditReport(request.request_id, 0, [], [], Reason.NOT_AUTHORISED)
+            else:
+                reply = p.AdminAck(request.request_id, 0, Reason.NOT_AUTHORISED, [])
+            self.entries.append((REPLY, None, rid, encode(reply), True))
+        elif query:  # answered between commands, so it reflects every command before it
+            self.entries.append((CREDIT, None, rid, request, True))
+        else:
+            self.entries.append((ADMIN, request.command, rid, request.request_id, None))
 
     def on_peer_lost(self, rid: bytes) -> None:
         """The transport says the peer is gone (a send found no route): end its session."""
@@ -238,8 +245,10 @@ class Gateway(ReportRouting):
                 self.out[target.routing_id].append(payload)
         elif kind == STATUS:  # answered now, so it reflects every command before it
             self._status_report(target, payload.orig_cl_ord_id)
-        else:  # MASS_STATUS, likewise
+        elif kind == MASS_STATUS:  # likewise
             self._mass_status_report(target, payload)
+        else:  # CREDIT, likewise
+            self._credit_report(target, payload)
 
     def replay(self, seq: int, ts: int, cmd, origin: Origin | None) -> list[Event]:
         """Apply a journaled command as :meth:`process` did, rebuilding the client order id

@@ -131,3 +131,62 @@ def test_english_auction_when_run_over_the_gateway_then_extended_and_won(harness
     assert _report(bob, ExecType.FILL).last_px == 1_260_000_000
     lost = _report(carol, ExecType.CANCELLED)
     assert lost.reason == Reason.AUCTION_LOST
+
+
+# -- the operators' credit view (CreditQuery on the admin port) ---------------------------
+
+
+def test_credit_query_when_order_rests_then_its_line_and_guarantor_show_the_reservation(
+    harness_with_risk,
+):
+    alice = harness_with_risk.client("ALICE")
+    admin = harness_with_risk.admin()
+    bid = alice.buy(INSTRUMENT, 1, 4800)
+    accepted = _report(alice, ExecType.NEW)
+    reserved = harness_with_risk.server.core.risk.accounts["ALICE"].used  # server is idle
+
+    report = admin.credit("ALICE")
+
+    assert (report.reason, report.seq) == (Reason.NONE, accepted.seq)
+    (line,) = report.lines
+    assert (line.participant, line.currency, line.limit, line.killed) == (
+        "ALICE", "CNY", 10_000, False
+    )
+    assert line.used == reserved == 4_377  # HKD 48.00 at 0.9118 in fen, rounded up
+    assert line.used_bp == 4_377  # of a CNY 100.00 line: 43.77%
+    assert line.backers == [("BANK", 10_000)]
+    (bank,) = report.guarantors
+    assert (bank.guarantor, bank.kind, bank.used) == ("BANK", "bank", reserved)
+
+    alice.cancel(bid)
+    _report(alice, ExecType.CANCELLED)
+    assert admin.credit("ALICE").lines[0].used == 0
+
+
+def test_credit_query_when_no_participant_named_then_every_line_and_guarantor(harness_with_risk):
+    report = harness_with_risk.admin().credit()
+    assert [line.participant for line in report.lines] == ["ALICE", "BOB", "CAROL"]
+    assert [(g.guarantor, g.participants) for g in report.guarantors] == [
+        ("BANK", ["ALICE", "BOB", "CAROL"])
+    ]
+
+
+def test_credit_query_when_participant_unknown_then_not_permitted(harness_with_risk):
+    report = harness_with_risk.admin().credit("NOBODY")
+    assert (report.reason, report.lines, report.guarantors) == (Reason.NOT_PERMITTED, [], [])
+
+
+def test_credit_query_when_risk_is_off_then_not_permitted(harness):
+    assert harness.admin().credit().reason == Reason.NOT_PERMITTED
+
+
+def test_admin_credit_cli_when_asked_then_prints_the_line_as_a_table(harness_with_risk, capsys):
+    from gateway.cli import main
+
+    server = harness_with_risk.server
+    args = ["--endpoint", server.admin_endpoint, "--key-dir", str(harness_with_risk.key_dir)]
+    assert main(["admin", "credit", "BOB", *args]) == 0
+    table = [line.split() for line in capsys.readouterr().out.splitlines()]
+    assert table[1] == ["participant", "ccy", "limit", "used", "used%", "killed", "backers"]
+    assert table[2] == ["BOB", "CNY", "10,000.00", "0.00", "0.00%", "no", "BANK", "100%"]
+    assert table[3][0] == "guarantor" and table[4][:2] == ["BANK", "CNY"]
