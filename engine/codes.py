@@ -130,6 +130,14 @@ class Reason(IntEnum):
         4008,
         "The Logon asks for a heartbeat interval outside the server's allowed range.",
     )
+    MMP_TRIGGERED = (
+        4009,
+        "Market maker protection: the quotes filled past the limit in the window; pulled.",
+    )
+    MMP_FROZEN = (
+        4010,
+        "Market maker protection froze the quotes: resend with mmp_reset, or wait it out.",
+    )
 
     # 9xxx gateway: the bytes on the wire
     MALFORMED = (

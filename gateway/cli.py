@@ -373,7 +373,7 @@ def _quote(args: argparse.Namespace) -> int:
     except ValueError as error:
         raise SystemExit(f"ipx quote: prices and quantities are integers ({error})") from None
     client = _client(args)
-    client.mass_quote(entries)
+    client.mass_quote(entries, mmp_reset=args.mmp_reset)
     return _finish(client, args.wait)
 
 
@@ -601,6 +601,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     quote = commands.add_parser("quote", help="a market maker's two-sided quotes")
     quote.add_argument("entries", nargs="+", help="INSTRUMENT BID BID_QTY ASK ASK_QTY ...")
+    quote.add_argument(
+        "--mmp-reset", action="store_true", help="lift a market-maker-protection freeze first"
+    )
     _client_options(quote, "MM-HAINAN-IP")
     quote.set_defaults(run=_quote)
 

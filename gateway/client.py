@@ -181,9 +181,10 @@ class Client(_Requests):
         self.send(p.MassCancel(cl_ord_id, instrument, side))
         return cl_ord_id
 
-    def mass_quote(self, entries: list[p.QuoteEntry]) -> int:
+    def mass_quote(self, entries: list[p.QuoteEntry], mmp_reset: bool = False) -> int:
+        """Replace the quotes; ``mmp_reset`` first lifts a market-maker-protection freeze."""
         quote_id = self.next_id()
-        self.send(p.MassQuote(quote_id, entries))
+        self.send(p.MassQuote(quote_id, entries, mmp_reset))
         return quote_id
 
     def status(self, orig_cl_ord_id: int) -> None:
@@ -279,9 +280,9 @@ class AsyncClient(_Requests):
         await self.send(p.CancelOrder(cl_ord_id, orig_cl_ord_id))
         return cl_ord_id
 
-    async def mass_quote(self, entries: list[p.QuoteEntry]) -> int:
+    async def mass_quote(self, entries: list[p.QuoteEntry], mmp_reset: bool = False) -> int:
         quote_id = self.next_id()
-        await self.send(p.MassQuote(quote_id, entries))
+        await self.send(p.MassQuote(quote_id, entries, mmp_reset))
         return quote_id
 
     async def recv(self, timeout: float | None = None) -> p.Msg | None:

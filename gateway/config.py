@@ -17,6 +17,7 @@ from pathlib import Path
 import msgspec
 
 from gateway.auth import ensure_key_pair, load_public_keys
+from gateway.mmp import MmpLimits
 
 DEMO_MAKERS = ("MM-HAINAN-IP", "MM-PEARL-RIVER")
 DEMO_BROKERS = ("BRK-SANYA-SEC", "BRK-HAIKOU-CAP", "BRK-SHENZHEN-TECH")
@@ -50,6 +51,9 @@ class ServerConfig(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     """Participant id -> Z85 public key, in addition to ``key_dir/participants/*.key``."""
     admins: dict[str, str] = {}
     """Admin name -> Z85 public key, in addition to ``key_dir/admin/*.key``."""
+    mmp: dict[str, MmpLimits] = {}
+    """Market maker protection per participant (``gateway.mmp``): pull its quotes once
+    ``qty`` fills on them within ``window_ms``; none for participants not listed."""
     throttle_rate: int = 5_000
     """Requests per second per session, on average (token bucket refill)."""
     throttle_burst: int = 1_000

@@ -15,6 +15,7 @@ from __future__ import annotations
 import msgspec
 
 from gateway import protocol as p
+from gateway.mmp import MarketMakerProtection
 from gateway.protocol import OrdStatus
 
 
@@ -76,10 +77,12 @@ class OrderRecord(msgspec.Struct, gc=False):
 class Participant:
     """A participant's client order ids (each used once), live orders, quotes and sessions."""
 
-    __slots__ = ("cl_ord_ids", "name", "quotes", "sessions")
+    __slots__ = ("cl_ord_ids", "mmp", "name", "quotes", "sessions")
 
-    def __init__(self, name: str) -> None:
+    def __init__(self, name: str, mmp: MarketMakerProtection | None = None) -> None:
         self.name = name
+        self.mmp = mmp
+        """Market maker protection of its quotes, if the operator set limits for it."""
         self.cl_ord_ids: dict[int, OrderRecord | None] = {}
         """Every client order id used; the order it names, or None (cancels, rejects)."""
         self.quotes: dict[tuple[str, int], OrderRecord] = {}

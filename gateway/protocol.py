@@ -196,6 +196,8 @@ class MassQuote(Msg, tag=7):
 
     quote_id: Id
     entries: Annotated[list[QuoteEntry], msgspec.Meta(max_length=MAX_QUOTE_ENTRIES)]
+    mmp_reset: bool = False
+    """Lift a market-maker-protection freeze, then apply the entries."""
 
 
 class OrderStatus(Msg, tag=8):

@@ -7,13 +7,15 @@ quote and admin acknowledgements) for the owning sessions. Constants: the batch 
 (:data:`REPLY` ... :data:`ADMIN`), which decide how an entry's events are reported.
 
 The state lives in the gateway: ``orders`` (live records by engine order id), ``out`` and
-``admin_out`` (the queued replies), ``exec_id``, ``seq``, ``clock`` and ``trades`` (the
-Merkle tree of trades, whose leaf a fill's report names).
+``admin_out`` (the queued replies), ``exec_id``, ``seq``, ``clock``, ``trades`` (the
+Merkle tree of trades, whose leaf a fill's report names), ``entries`` (where market maker
+protection queues its cancels for the next batch) and ``replaying``.
 """
 
 from __future__ import annotations
 
 from engine.codes import Reason
+from engine.messages import CancelOrder as EngineCancel
 from engine.messages import (
     DoneStatus,
     Event,
@@ -28,7 +30,7 @@ from engine.messages import (
 )
 from gateway import protocol as p
 from gateway.codec import encode
-from gateway.participants import OrderRecord, QuoteAck, Session
+from gateway.participants import OrderRecord, Participant, QuoteAck, Session
 from gateway.protocol import OrdStatus
 from risk.report import credit_views
 
@@ -36,8 +38,8 @@ from risk.report import credit_views
 # keeps these numbers (``Origin.kind``): new kinds go at the end.
 (
     REPLY, LOGON, NEW_ORDER, CANCEL, AMEND, MASS_CANCEL, QUOTE, STATUS, DISCONNECT, TIMER, ADMIN,
-    MASS_STATUS, CREDIT,
-) = range(13)
+    MASS_STATUS, CREDIT, MMP,
+) = range(14)
 
 FILLED = OrdStatus.FILLED
 PARTIALLY_FILLED = OrdStatus.PARTIALLY_FILLED
@@ -48,6 +50,8 @@ REMOVED = p.Liquidity.REMOVED
 _DONE_STATUS = {DoneStatus.CANCELLED: OrdStatus.CANCELLED, DoneStatus.EXPIRED: OrdStatus.EXPIRED}
 _DONE_EXEC = {DoneStatus.CANCELLED: p.ExecType.CANCELLED, DoneStatus.EXPIRED: p.ExecType.EXPIRED}
 NO_LEAF = (-1, b"")
+_DONE_REASON = {DISCONNECT: Reason.MASS_CANCELLED, MMP: Reason.MMP_TRIGGERED}
+"""Cancels the gateway itself sent, reported with the reason that made it send them."""
 
 
 class ReportRouting:
@@ -199,6 +203,19 @@ class ReportRouting:
         self._report(
             record, exec_type, seq, ts, Reason.NONE, qty, price, trade.trade_id, liquidity, leaf
         )
+        if record.quote:
+            mmp = record.participant.mmp
+            if mmp is not None and not self.replaying and mmp.on_fill(ts, qty):
+                self._pull_quotes(record.participant)
+
+    def _pull_quotes(self, participant: Participant) -> None:
+        """Market maker protection tripped: cancel every live quote of ``participant`` in the
+        next batch (this one is journaled already); reported MMP_TRIGGERED."""
+        name = participant.name
+        for record in participant.quotes.values():
+            if record.status < FILLED:
+                cmd = EngineCancel(record.instrument, record.order_id, name)
+                self.entries.append((MMP, cmd, None, None, record))
 
     def _done(self, entry: tuple, event: OrderDone, seq: int, ts: int) -> None:
         record = self.orders.pop(event.order_id, None)
@@ -216,7 +233,7 @@ class ReportRouting:
             record.orig_cl_ord_id = record.cl_ord_id
             record.cl_ord_id = entry[3].cl_ord_id
             record.participant.cl_ord_ids[record.cl_ord_id] = record
-        reason = Reason.MASS_CANCELLED if kind == DISCONNECT else event.reason
+        reason = _DONE_REASON.get(kind, event.reason)
         self._report(record, _DONE_EXEC[event.status], seq, ts, reason)
 
     def _amended(self, entry: tuple, event: OrderAmended, seq: int, ts: int) -> None:

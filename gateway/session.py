@@ -30,6 +30,7 @@ from gateway import protocol as p
 from gateway.codec import WireError, decode_admin_request, decode_request, encode, peek
 from gateway.config import ServerConfig
 from gateway.journal import Journal
+from gateway.mmp import MarketMakerProtection
 from gateway.participants import OrderRecord, Participant, QuoteAck, Session, TokenBucket
 from gateway.protocol import OrdStatus
 from gateway.receipts import TradeLog
@@ -81,7 +82,7 @@ class Gateway(ReportRouting):
         self.config = config
         self.journal = journal
         self.clock = clock
-        self.participants = {name: Participant(name) for name in participants}
+        self.participants = {name: _participant(name, config) for name in participants}
         self.admins = frozenset(admins)
         self.sessions: dict[bytes, Session] = {}
         self.orders: dict[int, OrderRecord] = {}
@@ -94,6 +95,9 @@ class Gateway(ReportRouting):
         self.last_ts = 0
         """The time stamped on the last sequenced command (tree heads carry it)."""
         self.entries: list[tuple] = []
+        self.replaying = False
+        """True while :meth:`replay` rebuilds the state: market maker protection, whose
+        counters are not journaled, then neither counts nor pulls."""
         self.out: defaultdict[bytes, list[p.Msg]] = defaultdict(list)
         self.admin_out: list[tuple[bytes, bytes]] = []
         self._next_tick_ns = 0
@@ -291,7 +295,11 @@ class Gateway(ReportRouting):
             ack.pending = 1
             entry = (QUOTE, cmd, session, ack, (0, origin.side, record))
         events = self.core.apply(cmd, seq, ts)
-        self._route(entry, events, seq, ts)
+        self.replaying = True
+        try:
+            self._route(entry, events, seq, ts)
+        finally:
+            self.replaying = False
         self.seq, self.last_ts = seq, ts
         self.out.clear()
         self.admin_out.clear()
@@ -432,6 +440,12 @@ class Gateway(ReportRouting):
         if len(instruments) != len(msg.entries):
             return self._refuse(session, msg, Reason.DUPLICATE_QUOTE_ENTRY)
         participant = session.participant
+        mmp = participant.mmp
+        if mmp is not None:
+            if msg.mmp_reset:
+                mmp.reset()
+            elif mmp.frozen(self.clock()):
+                return self._refuse(session, msg, Reason.MMP_FROZEN)
         name = participant.name
         quotes = participant.quotes
         ack = QuoteAck(session, msg.quote_id)
@@ -534,6 +548,11 @@ def _origin(entry: tuple) -> Origin | None:
     if kind == QUOTE:
         return Origin(kind, side=entry[4][1])
     return None
+
+
+def _participant(name: str, config: ServerConfig) -> Participant:
+    limits = config.mmp.get(name)
+    return Participant(name, MarketMakerProtection(limits) if limits is not None else None)
 
 
 def _ignore(session: Session, msg: p.Heartbeat) -> None:

@@ -16,6 +16,7 @@ from gateway.auth import ensure_key_pair
 from gateway.cli import main
 from gateway.client import Client
 from gateway.config import SERVER_KEY, load_config
+from gateway.mmp import MmpLimits
 from gateway.server import Server, run_in_thread
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "docs" / "server.example.toml"
@@ -28,6 +29,7 @@ def test_example_config_when_loaded_then_paths_follow_the_file_and_it_serves(tmp
     assert Path(config.risk_file).resolve() == repo / "risk/data/demo_risk.toml"
     assert Path(config.key_dir).resolve() == repo / "var/keys"
     assert (config.feed_curve, config.risk_enabled, config.fsync) == (True, True, "batch")
+    assert config.mmp == {"MM-HAINAN-IP": MmpLimits(window_ms=1_000, qty=500, freeze_ms=0)}
 
     # Served with keys, data and sockets of its own: the example's belong to an operator.
     keys = tmp_path / "keys"
@@ -60,6 +62,10 @@ def test_example_config_when_loaded_then_paths_follow_the_file_and_it_serves(tmp
     [
         ('order_endpont = "ipc://x"\n', "Object contains unknown field `order_endpont`"),
         ('throttle_rate = "fast"\n', "Expected `int`, got `str` - at `$.throttle_rate`"),
+        (
+            "[mmp.MM-X]\nwindow_ms = 1_000\nqty = 0\n",
+            "mmp needs window_ms > 0, qty > 0 and freeze_ms >= 0 - at `$.mmp[...]`",
+        ),
     ],
 )
 def test_serve_when_config_field_wrong_then_exits_naming_it(tmp_path, text, problem):
