@@ -3,7 +3,7 @@
 Subcommands: ``serve`` (the exchange server; ``--data-dir`` journals and recovers),
 ``verify``, ``replay`` and ``receipt`` (a data directory's evidence), ``keys`` (CURVE key
 pairs), ``schema`` (the wire protocol's JSON schema), ``order`` (a broker's buy, sell,
-cancel, amend, status, and its open orders), ``quote`` (a market maker's mass quote),
+cancel, amend, status, its open orders and credit), ``quote`` (a market maker's mass quote),
 ``admin`` (halt, resume, phase, reference price, kill switch, uncross, clock tick) and
 ``demo`` (the simulated market over real sockets).
 """
@@ -344,6 +344,15 @@ def _order(args: argparse.Namespace) -> int:
         client.cancel(args.cl_ord_id)
     elif action == "amend":
         client.amend(args.cl_ord_id, args.qty, args.price)
+    elif action == "credit":
+        from gateway.protocol import CreditStatusReport
+
+        request_id = client.credit_status()
+        return _finish(
+            client,
+            args.wait,
+            lambda msg: type(msg) is CreditStatusReport and msg.request_id == request_id,
+        )
     elif action == "open":
         from gateway.protocol import MassStatusReport
 
@@ -563,7 +572,8 @@ def build_parser() -> argparse.ArgumentParser:
     schema.set_defaults(run=_schema)
 
     order = commands.add_parser(
-        "order", help="a broker's order: buy, sell, cancel, amend, status; its open orders"
+        "order",
+        help="a broker's order: buy, sell, cancel, amend, status; its open orders, its credit",
     )
     actions = order.add_subparsers(dest="action", required=True)
     for side in ("buy", "sell"):
@@ -592,6 +602,8 @@ def build_parser() -> argparse.ArgumentParser:
     listing.add_argument("instrument", nargs="?", default="", help="only this instrument")
     listing.add_argument("--side", default="both", choices=("both", "buy", "sell"))
     _client_options(listing, "BRK-SANYA-SEC")
+    credit = actions.add_parser("credit", help="how much of the own credit line is used")
+    _client_options(credit, "BRK-SANYA-SEC")
     amend = actions.add_parser("amend")
     amend.add_argument("cl_ord_id", type=int)
     amend.add_argument("qty", type=int, help="new total quantity")

@@ -190,6 +190,12 @@ class Client(_Requests):
     def status(self, orig_cl_ord_id: int) -> None:
         self.send(p.OrderStatus(orig_cl_ord_id))
 
+    def credit_status(self) -> int:
+        """Ask how much of the own credit line is used; a CreditStatusReport answers."""
+        request_id = self.next_id()
+        self.send(p.CreditStatus(request_id))
+        return request_id
+
     def mass_status(self, instrument: str = "", side: int = 0) -> int:
         """Ask for every own live order (of one instrument and side, if given): ORDER_STATUS
         reports, then a :class:`~gateway.protocol.MassStatusReport` naming the returned id."""

@@ -2,13 +2,13 @@
 
 Requests (client to server): :class:`Logon`, :class:`Heartbeat`, :class:`NewOrder`,
 :class:`CancelOrder`, :class:`AmendOrder`, :class:`MassCancel`, :class:`MassQuote`
-(of :class:`QuoteEntry`), :class:`OrderStatus`, :class:`MassStatus`, :class:`Logout`; their
-union :data:`AnyRequest`.
+(of :class:`QuoteEntry`), :class:`OrderStatus`, :class:`MassStatus`, :class:`CreditStatus`,
+:class:`Logout`; their union :data:`AnyRequest`.
 
 Responses (server to client): :class:`LogonAck`, :class:`LogonReject`,
 :class:`ExecutionReport`, :class:`CancelReject`, :class:`MassCancelReport`,
 :class:`MassQuoteAck` (of :class:`QuoteReject`), :class:`MassStatusReport`,
-:class:`BusinessReject`, and the shared
+:class:`CreditStatusReport`, :class:`BusinessReject`, and the shared
 :class:`Heartbeat` and :class:`Logout`; their union :data:`AnyResponse`.
 
 Admin port: :class:`AdminRequest` wraps an engine command unchanged; :class:`AdminAck`
@@ -223,9 +223,16 @@ class MassStatus(Msg, tag=10):
     side: Annotated[int, msgspec.Meta(ge=0, le=2)] = 0
 
 
+class CreditStatus(Msg, tag=11):
+    """Ask how much of the own credit line is used: answered by a :class:`CreditStatusReport`
+    between commands, so it counts every order acknowledged before it."""
+
+    request_id: Id
+
+
 AnyRequest = (
     Logon | Heartbeat | NewOrder | CancelOrder | AmendOrder | MassCancel | MassQuote | OrderStatus
-    | MassStatus | Logout
+    | MassStatus | CreditStatus | Logout
 )
 
 
@@ -337,6 +344,18 @@ class MassStatusReport(Msg, tag=27):
     reason: Reason = Reason.NONE
 
 
+class CreditStatusReport(Msg, tag=28):
+    """The answer to :class:`CreditStatus`: the participant's line (limit, used, killed, the
+    guarantors' shares), or no line and ``reason`` NOT_PERMITTED when it has no risk account
+    or the exchange runs without risk; THROTTLED when refused."""
+
+    seq: int
+    ts: int
+    request_id: int
+    line: LineView | None
+    reason: Reason = Reason.NONE
+
+
 class BusinessReject(Msg, tag=26):
     """A message the server could not take: malformed, unknown, unauthorised, throttled.
 
@@ -358,6 +377,7 @@ AnyResponse = (
     | MassCancelReport
     | MassQuoteAck
     | MassStatusReport
+    | CreditStatusReport
     | BusinessReject
     | Heartbeat
     | Logout

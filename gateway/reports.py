@@ -32,14 +32,14 @@ from gateway import protocol as p
 from gateway.codec import encode
 from gateway.participants import OrderRecord, Participant, QuoteAck, Session
 from gateway.protocol import OrdStatus
-from risk.report import credit_views
+from risk.report import credit_views, line_view
 
 # What produced an entry of the batch; decides how its events are reported. The journal
 # keeps these numbers (``Origin.kind``): new kinds go at the end.
 (
     REPLY, LOGON, NEW_ORDER, CANCEL, AMEND, MASS_CANCEL, QUOTE, STATUS, DISCONNECT, TIMER, ADMIN,
-    MASS_STATUS, CREDIT, MMP,
-) = range(14)
+    MASS_STATUS, CREDIT, MMP, CREDIT_STATUS,
+) = range(15)
 
 FILLED = OrdStatus.FILLED
 PARTIALLY_FILLED = OrdStatus.PARTIALLY_FILLED
@@ -127,6 +127,14 @@ class ReportRouting:
                 self._report(record, p.ExecType.ORDER_STATUS, self.seq, now, to=session)
                 count += 1
         self._send(session, p.MassStatusReport(self.seq, now, msg.request_id, count))
+
+    def _credit_status_report(self, session: Session, msg: p.CreditStatus) -> None:
+        """Answer :class:`~gateway.protocol.CreditStatus`: the asker's own line only."""
+        risk = self.core.risk
+        line = line_view(risk, session.participant.name) if risk is not None else None
+        reason = Reason.NOT_PERMITTED if line is None else Reason.NONE
+        report = p.CreditStatusReport(self.seq, self.clock(), msg.request_id, line, reason)
+        self._send(session, report)
 
     def _credit_report(self, rid: bytes, query: p.CreditQuery) -> None:
         """Answer an operator's :class:`~gateway.protocol.CreditQuery` on the admin port."""

@@ -40,6 +40,7 @@ from gateway.reports import (
     AMEND,
     CANCEL,
     CREDIT,
+    CREDIT_STATUS,
     DISCONNECT,
     LOGON,
     MASS_CANCEL,
@@ -111,6 +112,7 @@ class Gateway(ReportRouting):
             p.MassQuote: self._mass_quote,
             p.OrderStatus: self._status,
             p.MassStatus: self._mass_status,
+            p.CreditStatus: self._credit_status,
             p.Heartbeat: _ignore,
             p.Logout: self._logout,
             p.Logon: self._second_logon,
@@ -251,6 +253,8 @@ class Gateway(ReportRouting):
             self._status_report(target, payload.orig_cl_ord_id)
         elif kind == MASS_STATUS:  # likewise
             self._mass_status_report(target, payload)
+        elif kind == CREDIT_STATUS:  # likewise
+            self._credit_status_report(target, payload)
         else:  # CREDIT, likewise
             self._credit_report(target, payload)
 
@@ -488,6 +492,9 @@ class Gateway(ReportRouting):
     def _mass_status(self, session: Session, msg: p.MassStatus) -> None:
         self.entries.append((MASS_STATUS, None, session, msg, False))
 
+    def _credit_status(self, session: Session, msg: p.CreditStatus) -> None:
+        self.entries.append((CREDIT_STATUS, None, session, msg, False))
+
     # -- replies ----------------------------------------------------------------------------
 
     def _reply(self, rid: bytes, msg: p.Msg) -> None:
@@ -515,6 +522,8 @@ class Gateway(ReportRouting):
             reply = p.MassQuoteAck(self.seq, now, msg.quote_id, [], reason)
         elif kind is p.MassStatus:
             reply = p.MassStatusReport(self.seq, now, msg.request_id, 0, reason)
+        elif kind is p.CreditStatus:
+            reply = p.CreditStatusReport(self.seq, now, msg.request_id, None, reason)
         else:
             reply = _business_reject(msg, reason)
         self._reply(session.routing_id, reply)

@@ -1,10 +1,12 @@
 """What an operator reads of the credit state: each participant's line and each guarantor.
 
-Public types: :class:`LineView`, :class:`GuarantorView`; function :func:`credit_views`.
+Public types: :class:`LineView`, :class:`GuarantorView`; functions :func:`credit_views`,
+:func:`line_view`.
 
 The admin port answers ``CreditQuery`` with these (``ipx admin credit``), between commands,
 so a risk desk sees how much of every line and guarantee is used without waiting for an
-alert: alerts say only when a usage crosses the warning or the limit.
+alert: alerts say only when a usage crosses the warning or the limit. A participant asks for
+its own line on the order port (``CreditStatus``).
 """
 
 from __future__ import annotations
@@ -52,15 +54,21 @@ def credit_views(
     accounts = risk.accounts
     guarantors = risk.ledger.guarantors
     if participant:
-        if participant not in accounts:
+        account = accounts.get(participant)
+        if account is None:
             return None
-        account = accounts[participant]
         names = sorted(g.guarantor for g, _ in account.backers)
         return [_line(account)], [_guarantor(guarantors[name]) for name in names]
     return (
         [_line(accounts[name]) for name in sorted(accounts)],
         [_guarantor(guarantors[name]) for name in sorted(guarantors)],
     )
+
+
+def line_view(risk: RiskEngine, participant: str) -> LineView | None:
+    """``participant``'s own line; None when it has no risk account."""
+    account = risk.accounts.get(participant)
+    return _line(account) if account is not None else None
 
 
 def _line(account: Account) -> LineView:

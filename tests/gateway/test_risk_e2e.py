@@ -190,3 +190,40 @@ def test_admin_credit_cli_when_asked_then_prints_the_line_as_a_table(harness_wit
     assert table[1] == ["participant", "ccy", "limit", "used", "used%", "killed", "backers"]
     assert table[2] == ["BOB", "CNY", "10,000.00", "0.00", "0.00%", "no", "BANK", "100%"]
     assert table[3][0] == "guarantor" and table[4][:2] == ["BANK", "CNY"]
+
+
+def test_credit_status_when_order_rests_then_the_participant_sees_its_own_line(
+    harness_with_risk,
+):
+    alice = harness_with_risk.client("ALICE")
+    alice.buy(INSTRUMENT, 1, 4800)
+    accepted = _report(alice, ExecType.NEW)
+
+    request_id = alice.credit_status()
+
+    status = alice.wait_for(lambda m: type(m) is p.CreditStatusReport)
+    assert (status.request_id, status.seq, status.reason) == (request_id, accepted.seq, Reason.NONE)
+    line = status.line
+    assert (line.participant, line.limit, line.used, line.backers) == (
+        "ALICE", 10_000, 4_377, [("BANK", 10_000)]
+    )
+
+
+def test_credit_status_when_risk_is_off_then_no_line_not_permitted(harness):
+    alice = harness.client("ALICE")
+    alice.credit_status()
+    status = alice.wait_for(lambda m: type(m) is p.CreditStatusReport)
+    assert (status.line, status.reason) == (None, Reason.NOT_PERMITTED)
+
+
+def test_order_credit_cli_when_asked_then_prints_the_own_line(harness_with_risk, capsys):
+    import json
+
+    from gateway.cli import main
+
+    where = ["-p", "BOB", "--endpoint", harness_with_risk.server.order_endpoint,
+             "--key-dir", str(harness_with_risk.key_dir), "--wait", "1500"]
+    assert main(["order", "credit", *where]) == 0
+    (printed,) = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert printed["type"] == "CreditStatusReport"
+    assert (printed["line"]["participant"], printed["line"]["limit"]) == ("BOB", 1_000_000)
