@@ -95,7 +95,7 @@ class TapeSink:
         return None
 
     def on_events(self, events: list[Event], ts: int | None = None) -> None:
-        traded: dict[str, int] = {}  # instrument -> its last trade's seq in this batch
+        traded: dict[str, None] = {}  # the instruments that traded in this batch, in order
         for event in events:
             kind = type(event)
             if kind is AuctionUncrossed and event.price is None:
@@ -111,16 +111,17 @@ class TapeSink:
                 self.echo(f"seq {event.seq:>6} EXTENDED {event.instrument}: a bid came late")
             elif kind is Trade:
                 self.trades.append(event)
-                traded[event.instrument] = event.seq
+                traded[event.instrument] = None
                 book = self.core.book(event.instrument)
                 self.echo(
                     f"seq {event.seq:>6} TRADE {event.instrument:<18} {event.qty:>5} @ "
                     f"{_price(book, event.price)} {book.instrument.currency}  "
                     f"{event.buyer} <- {event.seller}"
                 )
-        for instrument, seq in traded.items():
+        # The books as the batch left them: labelled with its last sequence number.
+        for instrument in traded:
             best = best_prices(self.core.book(instrument))
-            self.echo(f"seq {seq:>6} BEST  {instrument:<18} {best}")
+            self.echo(f"seq {events[-1].seq:>6} BEST  {instrument:<18} {best}")
 
     def on_idle(self, now_ns: int) -> None:
         return None
