@@ -59,6 +59,7 @@ ADMIN_ARGS = {
     "list": "INSTRUMENTS.toml",
     "fx": "CCY RATE [CCY RATE ...] (the whole table, every currency in use)",
     "risk": "RISK.toml",
+    "line": "PARTICIPANT CCY LIMIT GUARANTOR[=SHARE_BP] ... (limit in minor units)",
     "credit": "[PARTICIPANT] (read: lines and guarantors, used and limit)",
 }
 """What each ``ipx admin`` action takes after its name: its help, and its usage line."""
@@ -389,7 +390,7 @@ def _quote(args: argparse.Namespace) -> int:
 def _admin(args: argparse.Namespace) -> int:
     from engine.instruments import load_instruments
     from risk.config import fx_rate, load_setup
-    from risk.messages import KillScope, KillSwitch, SetFxRates
+    from risk.messages import KillScope, KillSwitch, SetCreditLine, SetFxRates
 
     action, target = args.action, args.target
     if action == "credit":
@@ -405,6 +406,9 @@ def _admin(args: argparse.Namespace) -> int:
         "cancel-all": lambda: [MassCancel(target[0])],
         "fx": lambda: [SetFxRates(tuple(fx_rate(c, r) for c, r in _pairs(target)))],
         "risk": lambda: load_setup(Path(target[0]).read_bytes()),
+        "line": lambda: [
+            SetCreditLine(target[0], target[1], int(target[2]), _backers(target[3:]))
+        ],
         "phase": lambda: [SetPhase(target[0], _phase(target[1]))],
         "uncross": lambda: [Uncross(target[0])],
         "tick": lambda: [Tick()],
@@ -505,6 +509,23 @@ def credit_table(report) -> list[str]:
         f"credit after seq {report.seq}",
         row(heads[0]), *map(row, lines), row(heads[1]), *map(row, guarantors),
     ]
+
+
+def _backers(values: list[str]) -> tuple:
+    """``GUARANTOR[=SHARE_BP]`` arguments as backers (a lone guarantor carries 10,000 bp).
+
+    >>> _backers(["BOC-HAINAN=6000", "PICC=4000"])
+    (Backer(guarantor='BOC-HAINAN', share_bp=6000), Backer(guarantor='PICC', share_bp=4000))
+    """
+    from risk.messages import Backer
+
+    if not values:
+        raise ValueError("a line needs at least one guarantor")
+    backers = []
+    for value in values:
+        guarantor, _, share = value.partition("=")
+        backers.append(Backer(guarantor, int(share)) if share else Backer(guarantor))
+    return tuple(backers)
 
 
 def _pairs(values: list[str]) -> list[tuple[str, str]]:

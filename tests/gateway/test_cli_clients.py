@@ -82,6 +82,10 @@ def test_admin_cli_when_day_ends_then_prints_each_event_by_name(harness, capsys)
         (["phase", INSTRUMENT, "lunch"], "usage: ipx admin phase INSTRUMENT PHASE (no phase "),
         (["fx", "USD"], "usage: ipx admin fx CCY RATE [CCY RATE ...] (the whole table, every "
                         "currency in use) (each currency needs its rate)"),
+        (["line", "BOB", "CNY", "100"], "usage: ipx admin line PARTICIPANT CCY LIMIT "
+                                        "GUARANTOR[=SHARE_BP] ... (limit in minor units) (a "
+                                        "line needs at least one guarantor)"),
+        (["credit", "BOB", "ALICE"], "usage: ipx admin credit [PARTICIPANT]"),
     ],
 )
 def test_admin_cli_when_arguments_wrong_then_usage_before_connecting(argv, problem, tmp_path):

@@ -227,3 +227,20 @@ def test_order_credit_cli_when_asked_then_prints_the_own_line(harness_with_risk,
     (printed,) = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
     assert printed["type"] == "CreditStatusReport"
     assert (printed["line"]["participant"], printed["line"]["limit"]) == ("BOB", 1_000_000)
+
+
+def test_admin_line_cli_when_limit_raised_then_a_bigger_order_fits(harness_with_risk, capsys):
+    from gateway.cli import main
+
+    alice = harness_with_risk.client("ALICE")
+    alice.buy(INSTRUMENT, 3, 4800)  # CNY 131.31 against a CNY 100.00 line
+    assert _report(alice, ExecType.REJECTED).reason == Reason.CREDIT_LIMIT
+    server = harness_with_risk.server
+    args = ["--endpoint", server.admin_endpoint, "--key-dir", str(harness_with_risk.key_dir)]
+
+    assert main(["admin", "line", "ALICE", "CNY", "20000", "BANK", *args]) == 0
+
+    assert '"RiskConfigured"' in capsys.readouterr().out
+    assert harness_with_risk.admin().credit("ALICE").lines[0].limit == 20_000
+    alice.buy(INSTRUMENT, 3, 4800)
+    assert _report(alice, ExecType.NEW).leaves_qty == 3
