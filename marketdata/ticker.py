@@ -21,7 +21,15 @@ import msgspec
 from engine.messages import Phase
 from marketdata.client import FeedClient
 from marketdata.localbook import InstrumentView
-from marketdata.messages import InstrumentInfo
+from marketdata.messages import (
+    AuctionIndicative,
+    Bars,
+    DepthUpdate,
+    InstrumentInfo,
+    InstrumentStatus,
+    OrderLevels,
+    Trades,
+)
 
 REDRAW_S = 0.25
 HOME_CLEAR = "\x1b[H\x1b[2J"
@@ -110,10 +118,52 @@ def run_ticker(
     return seen
 
 
+SIDE_NAMES = ("NONE", "BUY", "SELL")
+"""A feed side (0 none, as an auction's aggressor or a balanced surplus; 1 buy; 2 sell)."""
+
+
+def _trade(trade: tuple) -> dict:
+    trade_id, price, qty, aggressor, ts = trade
+    return {"trade_id": trade_id, "price": price, "qty": qty,
+            "aggressor": SIDE_NAMES[aggressor], "ts": ts}
+
+
+def _level(level: tuple) -> dict:
+    side, price, qty, orders = level
+    return {"side": SIDE_NAMES[side], "price": price, "qty": qty, "orders": orders}
+
+
+def _queue(queue: tuple) -> dict:
+    side, price, orders = queue
+    return {"side": SIDE_NAMES[side], "price": price,
+            "orders": [{"order_id": order_id, "qty": qty} for order_id, qty in orders]}
+
+
+_NAMED_ITEMS = {Trades: ("trades", _trade), DepthUpdate: ("levels", _level),
+                OrderLevels: ("levels", _queue), Bars: ("bars", msgspec.structs.asdict)}
+"""The list field of a message whose items travel as bare arrays, and how to name them."""
+
+
 def to_json(update: msgspec.Struct) -> bytes:
-    """One update as a JSON object, named by its type: ``{"type": "Trades", ...}``."""
+    """One update as a JSON object with named fields: ``{"type": "Trades", ...}``.
+
+    The wire's bare arrays (trades, levels, queues, bars) become objects and sides and phases
+    their names, so an analyst's script reads ``trade["price"]``, not ``trade[1]``.
+
+    >>> print(to_json(Trades(7, "ULR-5GSEP-26", [(1, 125_500, 10, 1, 99)])).decode())
+    {"type":"Trades","seq":7,"instrument":"ULR-5GSEP-26","trades":[{"trade_id":1,"price":125500,"qty":10,"aggressor":"BUY","ts":99}]}
+    """
     fields = msgspec.structs.asdict(update)
-    return _json.encode({"type": type(update).__name__, **fields})
+    kind = type(update)
+    named = _NAMED_ITEMS.get(kind)
+    if named is not None:
+        name, convert = named
+        fields[name] = [convert(item) for item in fields[name]]
+    elif kind is InstrumentStatus:
+        fields["phase"] = Phase(update.phase).name
+    elif kind is AuctionIndicative:
+        fields["surplus_side"] = SIDE_NAMES[update.surplus_side]
+    return _json.encode({"type": kind.__name__, **fields})
 
 
 def run_json(

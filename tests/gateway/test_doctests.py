@@ -1,13 +1,15 @@
-"""The gateway's docstring examples are tests too (pytest does not collect them here)."""
+"""The gateway's and the feed ticker's docstring examples are tests too (pytest does not
+collect them here)."""
 
 import doctest
 
 import pytest
 
-from gateway import cli, codec, participants
+from gateway import cli, codec, mmp, participants
+from marketdata import ticker
 
 
-@pytest.mark.parametrize("module", [cli, codec, participants])
+@pytest.mark.parametrize("module", [cli, codec, mmp, participants, ticker])
 def test_doctests(module: object) -> None:
     result = doctest.testmod(module, raise_on_error=False)  # type: ignore[arg-type]
     assert result.attempted > 0

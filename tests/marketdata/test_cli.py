@@ -43,7 +43,13 @@ def test_feed_json_streams_one_object_per_line_starting_with_each_snapshot(serve
         assert set(types) >= {"InstrumentStatus", "Trades", "DepthUpdate", "OrderLevels",
                               "Quote", "DailyStats", "Bars", "Synced"}
     depth = next(line for line in lines if line["type"] == "DepthUpdate")
-    assert depth["levels"] and all(len(level) == 4 for level in depth["levels"])
+    assert depth["levels"]
+    assert all(set(level) == {"side", "price", "qty", "orders"} for level in depth["levels"])
+    assert {level["side"] for level in depth["levels"]} <= {"BUY", "SELL"}
+    trades = next(line for line in lines if line["type"] == "Trades" and line["trades"])
+    assert set(trades["trades"][0]) == {"trade_id", "price", "qty", "aggressor", "ts"}
+    status = next(line for line in lines if line["type"] == "InstrumentStatus")
+    assert status["phase"] == "CONTINUOUS"
 
 
 def test_feed_ticker_shows_a_row_per_instrument(server, capsys):
