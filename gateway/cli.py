@@ -61,6 +61,7 @@ ADMIN_ARGS = {
     "risk": "RISK.toml",
     "line": "PARTICIPANT CCY LIMIT GUARANTOR[=SHARE_BP] ... (limit in minor units)",
     "credit": "[PARTICIPANT] (read: lines and guarantors, used and limit)",
+    "watch": "(follow risk alerts, kill switches and settings; --seconds to stop)",
 }
 """What each ``ipx admin`` action takes after its name: its help, and its usage line."""
 
@@ -395,6 +396,8 @@ def _admin(args: argparse.Namespace) -> int:
     action, target = args.action, args.target
     if action == "credit":
         return _credit(args)
+    if action == "watch":
+        return _watch(args)
     builders = {
         "halt": lambda: [SetPhase(target[0], Phase.HALTED)],
         "resume": lambda: [SetPhase(target[0], Phase.CONTINUOUS)],
@@ -435,6 +438,26 @@ def _admin_client(args: argparse.Namespace):
     key_dir = _key_dir(args)
     server_key = load_key_pair(key_dir, SERVER_KEY).public
     return AdminClient(args.endpoint, server_key, load_key_pair(key_dir / "admin", args.name))
+
+
+def _watch(args: argparse.Namespace) -> int:
+    """``ipx admin watch``: each risk event as a JSON line, as it happens."""
+    import time
+
+    if args.target:
+        raise SystemExit(f"usage: ipx admin watch {ADMIN_ARGS['watch']}")
+    client = _admin_client(args)
+    client.watch()
+    deadline = time.monotonic() + args.seconds if args.seconds is not None else None
+    try:
+        while deadline is None or (left := deadline - time.monotonic()) > 0:
+            wait = 1000 if deadline is None else max(1, int(left * 1000))
+            batch = next(client.risk_events(wait), None)  # one batch, or None when quiet
+            for event in batch.events if batch is not None else ():
+                print(_show(event), flush=True)
+    finally:
+        client.close()
+    return 0
 
 
 def _credit(args: argparse.Namespace) -> int:
@@ -651,6 +674,7 @@ def build_parser() -> argparse.ArgumentParser:
     admin.add_argument("--endpoint", default=ADMIN)
     admin.add_argument("--key-dir", help="key directory (default: the demo key directory)")
     admin.add_argument("--json", action="store_true", help="credit: one JSON line, not a table")
+    admin.add_argument("--seconds", type=float, help="watch: stop after this many seconds")
     admin.set_defaults(run=_admin)
 
     verify = commands.add_parser("verify", help="check a data directory's journal and trees")

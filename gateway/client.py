@@ -311,13 +311,15 @@ class AsyncClient(_Requests):
 
 
 class AdminClient:
-    """An operator's connection to the admin port: one engine command per request, or a
-    credit query."""
+    """An operator's connection to the admin port: one engine command per request, a
+    credit query, or the risk desk's stream (:meth:`watch`, then :meth:`risk_events`)."""
 
     def __init__(self, endpoint: str, server_key: bytes, key: KeyPair, **kw) -> None:
         self.context = kw.get("context") or zmq.Context.instance()
         self.sock = _dealer(self.context, endpoint, server_key, key, None)
         self._next = 0
+        self._stream: deque[p.RiskEvents] = deque()
+        """Streamed risk events that arrived while waiting for a reply."""
 
     def request(self, command: AnyCommand, timeout_ms: int = 5000) -> p.AdminAck:
         """Send ``command`` and return its :class:`~gateway.protocol.AdminAck`."""
@@ -328,6 +330,21 @@ class AdminClient:
         """The credit lines and guarantors now (one participant's and its backers, or all)."""
         self._next += 1
         return self._ask(p.CreditQuery(self._next, participant), timeout_ms)
+
+    def watch(self, on: bool = True, timeout_ms: int = 5000) -> p.Watching:
+        """Follow (or stop following) the risk desk's stream on this connection."""
+        self._next += 1
+        return self._ask(p.Watch(self._next, on), timeout_ms)
+
+    def risk_events(self, timeout_ms: int = 1000) -> Iterator[p.RiskEvents]:
+        """Yield the streamed batches of risk events until none arrives for ``timeout_ms``."""
+        while self._stream or self.sock.poll(timeout_ms):
+            if self._stream:
+                yield self._stream.popleft()
+                continue
+            reply = decode_admin_reply(self.sock.recv())
+            if type(reply) is p.RiskEvents:
+                yield reply
 
     def _ask(self, request: p.AnyAdminRequest, timeout_ms: int):
         """Send one admin request and return the reply naming its id."""
@@ -340,7 +357,9 @@ class AdminClient:
         while (left := deadline - time.monotonic()) > 0:
             if self.sock.poll(int(left * 1000) + 1):
                 reply = decode_admin_reply(self.sock.recv())
-                if reply.request_id == request.request_id:
+                if type(reply) is p.RiskEvents:
+                    self._stream.append(reply)
+                elif reply.request_id == request.request_id:
                     return reply
         raise TimeoutError("the admin port did not answer (is this an admin key?)")
 

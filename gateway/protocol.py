@@ -13,7 +13,9 @@ Responses (server to client): :class:`LogonAck`, :class:`LogonReject`,
 
 Admin port: :class:`AdminRequest` wraps an engine command unchanged; :class:`AdminAck`
 answers with the events it caused. :class:`CreditQuery` reads the credit state, answered by
-:class:`CreditReport`; their unions :data:`AnyAdminRequest` and :data:`AnyAdminReply`.
+:class:`CreditReport`. :class:`Watch` subscribes the connection to the risk desk's stream,
+:class:`RiskEvents`, confirmed by :class:`Watching`. Their unions :data:`AnyAdminRequest`
+and :data:`AnyAdminReply`.
 
 These types are separate from the engine's commands on purpose: the wire carries client
 order ids and never a participant (the server takes the participant from the key that signed
@@ -424,5 +426,31 @@ class CreditReport(Msg, tag=43):
     reason: Reason = Reason.NONE
 
 
-AnyAdminRequest = AdminRequest | CreditQuery
-AnyAdminReply = AdminAck | CreditReport
+class Watch(Msg, tag=44):
+    """Follow (``on``) or stop following the risk desk's stream on this admin connection:
+    every risk alert, kill switch change, risk setting and grant transfer, batch by batch,
+    as :class:`RiskEvents`. Answered by :class:`Watching`."""
+
+    request_id: int
+    on: bool = True
+
+
+class Watching(Msg, tag=45):
+    """The answer to :class:`Watch`: the stream starts (or stops) after command ``seq``."""
+
+    request_id: int
+    seq: int
+    on: bool
+    reason: Reason = Reason.NONE
+
+
+class RiskEvents(Msg, tag=46):
+    """The risk events of one batch, for watching operators; ``seq`` is its last command.
+    Sent only when the batch had some; never acknowledged, never resent."""
+
+    seq: int
+    events: list[ExchangeEvent]
+
+
+AnyAdminRequest = AdminRequest | CreditQuery | Watch
+AnyAdminReply = AdminAck | CreditReport | Watching | RiskEvents

@@ -205,6 +205,8 @@ class Server:
                 try:
                     admin.send_multipart((rid, frame), zmq.DONTWAIT)
                 except zmq.ZMQError as error:
+                    if error.errno == zmq.EHOSTUNREACH:
+                        gateway.on_admin_peer_lost(rid)
                     log.warning("admin reply to %r lost: %s", rid, error)
             self.after_batch(events, gateway.seq != seq, mono)
             for sock in ready:

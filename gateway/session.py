@@ -14,6 +14,7 @@ from __future__ import annotations
 import time
 from collections import defaultdict
 from collections.abc import Iterable
+from typing import get_args
 
 from engine.codes import Reason
 from engine.core import Core
@@ -52,7 +53,10 @@ from gateway.reports import (
     TIMER,
     ReportRouting,
 )
+from risk.messages import RiskEvent
 
+RISK_EVENTS = frozenset(get_args(RiskEvent))
+"""What a watching operator is sent: alerts, kill switches, settings, grant transfers."""
 NEW = OrdStatus.NEW
 FILLED = OrdStatus.FILLED
 BUY = Side.BUY
@@ -96,6 +100,8 @@ class Gateway(ReportRouting):
         self.last_ts = 0
         """The time stamped on the last sequenced command (tree heads carry it)."""
         self.entries: list[tuple] = []
+        self.watchers: set[bytes] = set()
+        """Admin connections following the risk desk's stream (:class:`~gateway.protocol.Watch`)."""
         self.replaying = False
         """True while :meth:`replay` rebuilds the state: market maker protection, whose
         counters are not journaled, then neither counts nor pulls."""
@@ -167,17 +173,31 @@ class Gateway(ReportRouting):
             ack = p.AdminAck(peek(payload)[1], 0, error.reason, [], error.text[:200])
             self.entries.append((REPLY, None, rid, encode(ack), True))
             return
-        query = type(request) is p.CreditQuery
+        kind = type(request)
         if user not in self.admins:
-            if query:
-                reply = p.CreditReport(request.request_id, 0, [], [], Reason.NOT_AUTHORISED)
+            reason = Reason.NOT_AUTHORISED
+            if kind is p.CreditQuery:
+                reply = p.CreditReport(request.request_id, 0, [], [], reason)
+            elif kind is p.Watch:
+                reply = p.Watching(request.request_id, 0, False, reason)
             else:
-                reply = p.AdminAck(request.request_id, 0, Reason.NOT_AUTHORISED, [])
+                reply = p.AdminAck(request.request_id, 0, reason, [])
             self.entries.append((REPLY, None, rid, encode(reply), True))
-        elif query:  # answered between commands, so it reflects every command before it
+        elif kind is p.CreditQuery:  # answered between commands: it sees every one before it
             self.entries.append((CREDIT, None, rid, request, True))
+        elif kind is p.Watch:
+            if request.on:
+                self.watchers.add(rid)
+            else:
+                self.watchers.discard(rid)
+            reply = p.Watching(request.request_id, self.seq, request.on)
+            self.entries.append((REPLY, None, rid, encode(reply), True))
         else:
             self.entries.append((ADMIN, request.command, rid, request.request_id, None))
+
+    def on_admin_peer_lost(self, rid: bytes) -> None:
+        """An admin connection is gone (a send found no route): stop streaming to it."""
+        self.watchers.discard(rid)
 
     def on_peer_lost(self, rid: bytes) -> None:
         """The transport says the peer is gone (a send found no route): end its session."""
@@ -234,7 +254,16 @@ class Gateway(ReportRouting):
             events = apply(cmd, seq, ts)
             self._route(entry, events, seq, ts)
             produced += events
+        if self.watchers and produced:
+            self._stream_risk(produced)
         return produced
+
+    def _stream_risk(self, events: list[Event]) -> None:
+        """Send the batch's risk events, if any, to every watching admin connection."""
+        risk = [event for event in events if type(event) in RISK_EVENTS]
+        if risk:
+            frame = encode(p.RiskEvents(self.seq, risk))
+            self.admin_out.extend((rid, frame) for rid in self.watchers)
 
     def _immediate(self, entry: tuple) -> None:
         kind, _, target, payload, admin = entry

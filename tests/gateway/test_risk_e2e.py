@@ -14,7 +14,7 @@ from gateway.journal import MemoryJournal
 from gateway.protocol import ExecType
 from gateway.server import Server, run_in_thread
 from risk.messages import KillScope, KillSwitch
-from tests.gateway.conftest import INSTRUMENT, Harness, RecordingSink, make_config
+from tests.gateway.conftest import INSTRUMENT, Harness, RecordingSink, make_config, wait_until
 
 # HKD instrument, CNY lines: every order here is cross-currency through the FX table.
 RISK_SETUP = """
@@ -244,3 +244,62 @@ def test_admin_line_cli_when_limit_raised_then_a_bigger_order_fits(harness_with_
     assert harness_with_risk.admin().credit("ALICE").lines[0].limit == 20_000
     alice.buy(INSTRUMENT, 3, 4800)
     assert _report(alice, ExecType.NEW).leaves_qty == 3
+
+
+# -- the risk desk's stream (Watch on the admin port) --------------------------------------
+
+
+def _desk(harness):
+    """An admin connection watching the stream from after the start-up risk setup: a credit
+    query is answered only once the batches before it (the setup's) are applied."""
+    desk = harness.admin()
+    desk.credit()
+    assert desk.watch().on
+    return desk
+
+
+def test_watch_when_a_line_crosses_its_warning_then_the_alert_is_streamed(harness_with_risk):
+    desk = _desk(harness_with_risk)
+    alice = harness_with_risk.client("ALICE")
+
+    alice.buy(INSTRUMENT, 2, 4800)  # CNY 87.54 of a CNY 100.00 line: past the 80% warning
+
+    accepted = _report(alice, ExecType.NEW)
+    (batch,) = list(desk.risk_events(2000))
+    (alert,) = batch.events
+    assert batch.seq == accepted.seq
+    assert (type(alert).__name__, alert.subject, alert.used, alert.limit, alert.level_bp) == (
+        "RiskAlert", "ALICE", 8_754, 10_000, 8_000
+    )
+
+
+def test_watch_when_another_operator_kills_then_the_change_is_streamed_and_stop_ends_it(
+    harness_with_risk,
+):
+    desk, operator = _desk(harness_with_risk), harness_with_risk.admin()
+    ack = operator.request(KillSwitch(KillScope.PARTICIPANT, "BOB"))
+    batch = next(desk.risk_events(2000))
+    (change,) = batch.events
+    assert (batch.seq, change.target, change.engaged) == (ack.seq, "BOB", True)
+
+    stopped = desk.watch(on=False)
+    assert not stopped.on
+    wait_until(lambda: not harness_with_risk.server.gateway.watchers)
+
+
+def test_admin_watch_cli_prints_each_risk_event_by_name(harness_with_risk, capsys):
+    import threading
+
+    from gateway.cli import main
+
+    server = harness_with_risk.server
+    harness_with_risk.admin().credit()  # the start-up setup is applied (see _desk)
+    args = ["--endpoint", server.admin_endpoint, "--key-dir", str(harness_with_risk.key_dir)]
+    watching = threading.Thread(target=main, args=(["admin", "watch", "--seconds", "3", *args],))
+    watching.start()
+    wait_until(lambda: server.gateway.watchers)
+    harness_with_risk.admin().request(KillSwitch(KillScope.PARTICIPANT, "CAROL"))
+    watching.join(10)
+
+    (line,) = capsys.readouterr().out.splitlines()
+    assert '"type": "KillSwitchChanged"' in line and '"target": "CAROL"' in line
