@@ -61,7 +61,7 @@ ADMIN_ARGS = {
     "risk": "RISK.toml",
     "line": "PARTICIPANT CCY LIMIT GUARANTOR[=SHARE_BP] ... (limit in minor units)",
     "credit": "[PARTICIPANT] (read: lines and guarantors, used and limit)",
-    "watch": "(follow risk alerts, kill switches and settings; --seconds to stop)",
+    "watch": "(follow risk alerts, kill switches and settings; --trades, --seconds)",
 }
 """What each ``ipx admin`` action takes after its name: its help, and its usage line."""
 
@@ -447,7 +447,7 @@ def _watch(args: argparse.Namespace) -> int:
     if args.target:
         raise SystemExit(f"usage: ipx admin watch {ADMIN_ARGS['watch']}")
     client = _admin_client(args)
-    client.watch()
+    client.watch(trades=args.trades)
     deadline = time.monotonic() + args.seconds if args.seconds is not None else None
     try:
         while deadline is None or (left := deadline - time.monotonic()) > 0:
@@ -675,6 +675,7 @@ def build_parser() -> argparse.ArgumentParser:
     admin.add_argument("--key-dir", help="key directory (default: the demo key directory)")
     admin.add_argument("--json", action="store_true", help="credit: one JSON line, not a table")
     admin.add_argument("--seconds", type=float, help="watch: stop after this many seconds")
+    admin.add_argument("--trades", action="store_true", help="watch: every trade too")
     admin.set_defaults(run=_admin)
 
     verify = commands.add_parser("verify", help="check a data directory's journal and trees")

@@ -331,10 +331,11 @@ class AdminClient:
         self._next += 1
         return self._ask(p.CreditQuery(self._next, participant), timeout_ms)
 
-    def watch(self, on: bool = True, timeout_ms: int = 5000) -> p.Watching:
-        """Follow (or stop following) the risk desk's stream on this connection."""
+    def watch(self, on: bool = True, trades: bool = False, timeout_ms: int = 5000) -> p.Watching:
+        """Follow (or stop following) the risk desk's stream on this connection; ``trades``
+        adds every trade (a drop copy)."""
         self._next += 1
-        return self._ask(p.Watch(self._next, on), timeout_ms)
+        return self._ask(p.Watch(self._next, on, trades), timeout_ms)
 
     def risk_events(self, timeout_ms: int = 1000) -> Iterator[p.RiskEvents]:
         """Yield the streamed batches of risk events until none arrives for ``timeout_ms``."""

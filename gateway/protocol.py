@@ -429,10 +429,12 @@ class CreditReport(Msg, tag=43):
 class Watch(Msg, tag=44):
     """Follow (``on``) or stop following the risk desk's stream on this admin connection:
     every risk alert, kill switch change, risk setting and grant transfer, batch by batch,
-    as :class:`RiskEvents`. Answered by :class:`Watching`."""
+    as :class:`RiskEvents`; with ``trades``, every trade too, both sides named (a drop
+    copy). Answered by :class:`Watching`."""
 
     request_id: int
     on: bool = True
+    trades: bool = False
 
 
 class Watching(Msg, tag=45):
@@ -445,8 +447,9 @@ class Watching(Msg, tag=45):
 
 
 class RiskEvents(Msg, tag=46):
-    """The risk events of one batch, for watching operators; ``seq`` is its last command.
-    Sent only when the batch had some; never acknowledged, never resent."""
+    """The risk events (and trades, if asked) of one batch, for watching operators; ``seq``
+    is its last command. Sent only when the batch had some; never acknowledged, never
+    resent."""
 
     seq: int
     events: list[ExchangeEvent]

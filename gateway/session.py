@@ -24,6 +24,7 @@ from engine.messages import (
     Event,
     Side,
     Tick,
+    Trade,
 )
 from engine.messages import MassCancel as EngineMassCancel
 from engine.messages import NewOrder as EngineNewOrder
@@ -57,6 +58,8 @@ from risk.messages import RiskEvent
 
 RISK_EVENTS = frozenset(get_args(RiskEvent))
 """What a watching operator is sent: alerts, kill switches, settings, grant transfers."""
+RISK_EVENTS_AND_TRADES = RISK_EVENTS | {Trade}
+"""What a watcher that asked for the drop copy is sent: those, and every trade."""
 NEW = OrdStatus.NEW
 FILLED = OrdStatus.FILLED
 BUY = Side.BUY
@@ -100,8 +103,9 @@ class Gateway(ReportRouting):
         self.last_ts = 0
         """The time stamped on the last sequenced command (tree heads carry it)."""
         self.entries: list[tuple] = []
-        self.watchers: set[bytes] = set()
-        """Admin connections following the risk desk's stream (:class:`~gateway.protocol.Watch`)."""
+        self.watchers: dict[bytes, bool] = {}
+        """Admin connections following the risk desk's stream (:class:`~gateway.protocol.Watch`),
+        each with whether it takes the trades too."""
         self.replaying = False
         """True while :meth:`replay` rebuilds the state: market maker protection, whose
         counters are not journaled, then neither counts nor pulls."""
@@ -187,9 +191,9 @@ class Gateway(ReportRouting):
             self.entries.append((CREDIT, None, rid, request, True))
         elif kind is p.Watch:
             if request.on:
-                self.watchers.add(rid)
+                self.watchers[rid] = request.trades
             else:
-                self.watchers.discard(rid)
+                self.watchers.pop(rid, None)
             reply = p.Watching(request.request_id, self.seq, request.on)
             self.entries.append((REPLY, None, rid, encode(reply), True))
         else:
@@ -197,7 +201,7 @@ class Gateway(ReportRouting):
 
     def on_admin_peer_lost(self, rid: bytes) -> None:
         """An admin connection is gone (a send found no route): stop streaming to it."""
-        self.watchers.discard(rid)
+        self.watchers.pop(rid, None)
 
     def on_peer_lost(self, rid: bytes) -> None:
         """The transport says the peer is gone (a send found no route): end its session."""
@@ -259,11 +263,16 @@ class Gateway(ReportRouting):
         return produced
 
     def _stream_risk(self, events: list[Event]) -> None:
-        """Send the batch's risk events, if any, to every watching admin connection."""
-        risk = [event for event in events if type(event) in RISK_EVENTS]
-        if risk:
-            frame = encode(p.RiskEvents(self.seq, risk))
-            self.admin_out.extend((rid, frame) for rid in self.watchers)
+        """Send the batch's risk events (and trades, to those who asked) to every watching
+        admin connection; each frame is encoded once, and only when it has something."""
+        frames = {}
+        for trades, kinds in ((False, RISK_EVENTS), (True, RISK_EVENTS_AND_TRADES)):
+            if trades in self.watchers.values():
+                chosen = [event for event in events if type(event) in kinds]
+                frames[trades] = encode(p.RiskEvents(self.seq, chosen)) if chosen else None
+        self.admin_out.extend(
+            (rid, frames[trades]) for rid, trades in self.watchers.items() if frames[trades]
+        )
 
     def _immediate(self, entry: tuple) -> None:
         kind, _, target, payload, admin = entry

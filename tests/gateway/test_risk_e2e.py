@@ -8,7 +8,7 @@ import time
 import pytest
 
 from engine.codes import Reason
-from engine.messages import AuctionExtended, AuctionUncrossed, StartEnglishAuction
+from engine.messages import AuctionExtended, AuctionUncrossed, StartEnglishAuction, Trade
 from gateway import protocol as p
 from gateway.journal import MemoryJournal
 from gateway.protocol import ExecType
@@ -303,3 +303,22 @@ def test_admin_watch_cli_prints_each_risk_event_by_name(harness_with_risk, capsy
 
     (line,) = capsys.readouterr().out.splitlines()
     assert '"type": "KillSwitchChanged"' in line and '"target": "CAROL"' in line
+
+
+def test_watch_when_trades_asked_then_every_trade_is_copied_with_both_sides(harness_with_risk):
+    desk = _desk(harness_with_risk)
+    copy = harness_with_risk.admin()
+    copy.credit()
+    copy.watch(trades=True)
+    alice, bob = harness_with_risk.client("ALICE"), harness_with_risk.client("BOB")
+    bob.sell(INSTRUMENT, 1, 4800)
+    _report(bob, ExecType.NEW)
+    alice.buy(INSTRUMENT, 1, 4800)
+    fill = _report(alice, ExecType.FILL)
+
+    (batch,) = [b for b in copy.risk_events(2000) if any(type(e) is Trade for e in b.events)]
+    (trade,) = [e for e in batch.events if type(e) is Trade]
+    assert (trade.trade_id, trade.buyer, trade.seller, trade.price, trade.qty) == (
+        fill.trade_id, "ALICE", "BOB", 4800, 1
+    )
+    assert not [e for b in desk.risk_events(300) for e in b.events if type(e) is Trade]
