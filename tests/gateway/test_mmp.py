@@ -5,6 +5,8 @@ while frozen, the reset, and orders that are not quotes left alone."""
 from __future__ import annotations
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from engine.codes import Reason
 from engine.messages import Side
@@ -192,3 +194,38 @@ def test_quote_cli_when_frozen_then_mmp_reset_lifts_it(harness, capsys):
     assert [(a["type"], a["reason"]) for a in acks] == [
         ("MassQuoteAck", "MMP_FROZEN"), ("MassQuoteAck", "NONE")
     ]
+
+
+# -- the window against a brute-force count --------------------------------------------------
+
+
+@given(
+    limits=st.builds(
+        MmpLimits,
+        window_ms=st.integers(1, 50),
+        qty=st.integers(1, 30),
+        freeze_ms=st.integers(0, 50),
+    ),
+    fills=st.lists(st.tuples(st.integers(0, 20), st.integers(1, 10)), max_size=60),
+    resets=st.sets(st.integers(0, 59)),
+)
+def test_window_when_fills_arrive_then_trips_exactly_as_a_recount_says(limits, fills, resets):
+    """Each fill trips the protection exactly when the quantity filled within the window
+    since the last trip (a trip empties it) reaches the limit and no freeze holds."""
+    mmp = MarketMakerProtection(limits)
+    window, freeze = limits.window_ms * MS, limits.freeze_ms * MS
+    ts, since, frozen_until, seen = 0, 0, 0, []
+    for index, (gap_ms, qty) in enumerate(fills):
+        ts += gap_ms * MS
+        if index in resets:
+            mmp.reset()
+            frozen_until = 0
+        seen.append((ts, qty))
+        recount = sum(q for t, q in seen[since:] if t > ts - window)
+        frozen = frozen_until == FOREVER or ts < frozen_until
+        expected = recount >= limits.qty and not frozen
+        assert mmp.on_fill(ts, qty) == expected
+        if expected:
+            since = index + 1  # fills up to this one no longer count
+            frozen_until = ts + freeze if freeze else FOREVER
+        assert mmp.frozen(ts) == (frozen_until == FOREVER or ts < frozen_until)
