@@ -4,8 +4,9 @@ Subcommands: ``serve`` (the exchange server; ``--data-dir`` journals and recover
 ``verify``, ``replay`` and ``receipt`` (a data directory's evidence), ``keys`` (CURVE key
 pairs), ``schema`` (the wire protocol's JSON schema), ``order`` (a broker's buy, sell,
 cancel, amend, status, its open orders and credit), ``quote`` (a market maker's mass quote),
-``admin`` (halt, resume, phase, reference price, kill switch, uncross, clock tick) and
-``demo`` (the simulated market over real sockets).
+``admin`` (the operators': :mod:`gateway.admin_cli`), ``feed`` and ``chart`` (the analysts':
+:mod:`marketdata.cli`) and ``demo`` (the simulated market over real sockets). Shared output
+helpers are in :mod:`gateway.cli_output`.
 """
 
 from __future__ import annotations
@@ -19,75 +20,17 @@ import signal
 import sys
 import threading
 from collections.abc import Sequence
-from enum import IntEnum
 from pathlib import Path
 
 import msgspec
 
-from engine.messages import (
-    EndTradingDay,
-    ListInstrument,
-    MassCancel,
-    OrderType,
-    Phase,
-    SetPhase,
-    SetReferencePrice,
-    Side,
-    StpMode,
-    Tick,
-    TimeInForce,
-    Uncross,
-)
+from engine.messages import OrderType, Side, StpMode, TimeInForce
+from gateway.admin_cli import add_admin_subcommand
+from gateway.cli_output import key_dir, show
 from marketdata.cli import add_subcommands as add_feed_subcommands
 
 ORDERS = "tcp://127.0.0.1:5555"
-ADMIN = "tcp://127.0.0.1:5558"
 EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
-ADMIN_ARGS = {
-    "halt": "INSTRUMENT",
-    "resume": "INSTRUMENT",
-    "close": "INSTRUMENT",
-    "phase": "INSTRUMENT PHASE",
-    "refprice": "INSTRUMENT PRICE",
-    "kill": "PARTICIPANT",
-    "unkill": "PARTICIPANT",
-    "kill-guarantor": "GUARANTOR",
-    "cancel-all": "PARTICIPANT",
-    "uncross": "INSTRUMENT",
-    "tick": "",
-    "endofday": "[INSTRUMENT]",
-    "list": "INSTRUMENTS.toml",
-    "fx": "CCY RATE [CCY RATE ...] (the whole table, every currency in use)",
-    "risk": "RISK.toml",
-    "line": "PARTICIPANT CCY LIMIT GUARANTOR[=SHARE_BP] ... (limit in minor units)",
-    "credit": "[PARTICIPANT] (read: lines and guarantors, used and limit)",
-    "watch": "(follow risk alerts, kill switches and settings; --trades, --seconds)",
-}
-"""What each ``ipx admin`` action takes after its name: its help, and its usage line."""
-
-
-def _key_dir(args: argparse.Namespace) -> Path:
-    from gateway.config import default_key_dir
-
-    return Path(args.key_dir) if args.key_dir else default_key_dir()
-
-
-def _named(value: object) -> object:
-    """A message as plain JSON values with names: each struct (the events inside an admin
-    ack too, which travel as bare arrays) an object with its type, each enum its name."""
-    if isinstance(value, msgspec.Struct):
-        fields = msgspec.structs.asdict(value)
-        return {"type": type(value).__name__, **{k: _named(v) for k, v in fields.items()}}
-    if isinstance(value, IntEnum):
-        return value.name
-    if isinstance(value, list | tuple):
-        return [_named(v) for v in value]
-    return msgspec.to_builtins(value)
-
-
-def _show(msg: msgspec.Struct) -> str:
-    """One response as a JSON line, enums by name, so it reads and greps well."""
-    return json.dumps(_named(msg))
 
 
 # -- serve ----------------------------------------------------------------------------------
@@ -107,7 +50,7 @@ def _serve(args: argparse.Namespace) -> int:
         except (OSError, ValueError) as error:  # a missing file, a field misspelt or mistyped
             raise SystemExit(f"ipx serve: {args.config}: {error}") from None
     else:
-        config = demo_config(_key_dir(args))
+        config = demo_config(key_dir(args))
         print(f"demo keys in {config.key_dir} (server, admin/ops, participants/*)")
     overrides = {
         "order_endpoint": args.orders,
@@ -269,7 +212,7 @@ def _keys(args: argparse.Namespace) -> int:
     from gateway.auth import ensure_key_pair
 
     folder = {"server": Path(), "admin": Path("admin"), "participant": Path("participants")}
-    directory = _key_dir(args) / folder[args.role]
+    directory = key_dir(args) / folder[args.role]
     for name in args.names:
         pair = ensure_key_pair(directory, name)
         print(f'{name} = "{pair.public.decode()}"  # {directory / name}.key_secret')
@@ -289,7 +232,7 @@ def _schema(args: argparse.Namespace) -> int:
 def _client(args: argparse.Namespace):
     from gateway.client import Client, participant_keys
 
-    server_key, key = participant_keys(_key_dir(args), args.participant)
+    server_key, key = participant_keys(key_dir(args), args.participant)
     client = Client(args.endpoint, server_key, key)
     # A one-shot command must leave its orders in the book when it exits.
     client.logon(cancel_on_disconnect=False)
@@ -299,7 +242,7 @@ def _client(args: argparse.Namespace):
 def _finish(client, wait_ms: int, last=None) -> int:
     """Print responses until none comes for ``wait_ms``, or until one satisfies ``last``."""
     for msg in client.responses(wait_ms):
-        print(_show(msg))
+        print(show(msg))
         if last is not None and last(msg):
             break
     client.logout()
@@ -386,183 +329,6 @@ def _quote(args: argparse.Namespace) -> int:
     client = _client(args)
     client.mass_quote(entries, mmp_reset=args.mmp_reset)
     return _finish(client, args.wait)
-
-
-def _admin(args: argparse.Namespace) -> int:
-    from engine.instruments import load_instruments
-    from risk.config import fx_rate, load_setup
-    from risk.messages import KillScope, KillSwitch, SetCreditLine, SetFxRates
-
-    action, target = args.action, args.target
-    if action == "credit":
-        return _credit(args)
-    if action == "watch":
-        return _watch(args)
-    builders = {
-        "halt": lambda: [SetPhase(target[0], Phase.HALTED)],
-        "resume": lambda: [SetPhase(target[0], Phase.CONTINUOUS)],
-        "close": lambda: [SetPhase(target[0], Phase.CLOSED)],
-        "refprice": lambda: [SetReferencePrice(target[0], int(target[1]))],
-        "kill": lambda: [KillSwitch(KillScope.PARTICIPANT, target[0])],
-        "unkill": lambda: [KillSwitch(KillScope.PARTICIPANT, target[0], engaged=False)],
-        "kill-guarantor": lambda: [KillSwitch(KillScope.GUARANTOR, target[0])],
-        "cancel-all": lambda: [MassCancel(target[0])],
-        "fx": lambda: [SetFxRates(tuple(fx_rate(c, r) for c, r in _pairs(target)))],
-        "risk": lambda: load_setup(Path(target[0]).read_bytes()),
-        "line": lambda: [
-            SetCreditLine(target[0], target[1], int(target[2]), _backers(target[3:]))
-        ],
-        "phase": lambda: [SetPhase(target[0], _phase(target[1]))],
-        "uncross": lambda: [Uncross(target[0])],
-        "tick": lambda: [Tick()],
-        "endofday": lambda: [EndTradingDay(target[0] if target else None)],
-        "list": lambda: [ListInstrument(i) for i in load_instruments(target[0])],
-    }
-    try:
-        commands = builders[action]()
-    except (IndexError, KeyError, ValueError, OSError) as error:  # missing or bad arguments
-        problem = "missing arguments" if isinstance(error, IndexError) else error
-        raise SystemExit(f"usage: ipx admin {action} {ADMIN_ARGS[action]} ({problem})") from None
-    client = _admin_client(args)
-    for command in commands:
-        print(_show(client.request(command)))
-    client.close()
-    return 0
-
-
-def _admin_client(args: argparse.Namespace):
-    from gateway.auth import load_key_pair
-    from gateway.client import AdminClient
-    from gateway.config import SERVER_KEY
-
-    key_dir = _key_dir(args)
-    server_key = load_key_pair(key_dir, SERVER_KEY).public
-    return AdminClient(args.endpoint, server_key, load_key_pair(key_dir / "admin", args.name))
-
-
-def _watch(args: argparse.Namespace) -> int:
-    """``ipx admin watch``: each risk event as a JSON line, as it happens."""
-    import time
-
-    if args.target:
-        raise SystemExit(f"usage: ipx admin watch {ADMIN_ARGS['watch']}")
-    client = _admin_client(args)
-    client.watch(trades=args.trades)
-    deadline = time.monotonic() + args.seconds if args.seconds is not None else None
-    try:
-        while deadline is None or (left := deadline - time.monotonic()) > 0:
-            wait = 1000 if deadline is None else max(1, int(left * 1000))
-            batch = next(client.risk_events(wait), None)  # one batch, or None when quiet
-            for event in batch.events if batch is not None else ():
-                print(_show(event), flush=True)
-    finally:
-        client.close()
-    return 0
-
-
-def _credit(args: argparse.Namespace) -> int:
-    """``ipx admin credit``: each line's and guarantor's usage, as a table or JSON."""
-    from engine.codes import Reason
-
-    if len(args.target) > 1:
-        raise SystemExit(f"usage: ipx admin credit {ADMIN_ARGS['credit']}")
-    client = _admin_client(args)
-    report = client.credit(args.target[0] if args.target else "")
-    client.close()
-    if args.json:
-        print(_show(report))
-    elif report.reason != Reason.NONE:
-        raise SystemExit(f"ipx admin credit: {report.reason.name}: {report.reason.description}")
-    else:
-        print("\n".join(credit_table(report)))
-    return 0
-
-
-def credit_table(report) -> list[str]:
-    """A :class:`~gateway.protocol.CreditReport` as aligned text, amounts in major units.
-
-    >>> from gateway.protocol import CreditReport
-    >>> from risk.report import GuarantorView, LineView
-    >>> line = LineView("BRK-A", "CNY", 500_000_00, 125_500_00, 2510, False, [("BANK", 6000)])
-    >>> bank = GuarantorView("BANK", "Bank of Hainan", "bank", "CNY", 900_000_00, 75_300_00,
-    ...                      ["BRK-A"])
-    >>> print("\\n".join(credit_table(CreditReport(1, 42, [line], [bank]))))
-    credit after seq 42
-    participant  ccy       limit        used   used%  killed  backers
-    BRK-A        CNY  500,000.00  125,500.00  25.10%  no      BANK 60%
-    guarantor    ccy    capacity        used   used%  kind    lines
-    BANK         CNY  900,000.00   75,300.00   8.37%  bank    BRK-A
-    """
-    from engine.instruments import CURRENCY_MINOR_UNITS
-
-    def money(amount: int, currency: str) -> str:
-        digits = CURRENCY_MINOR_UNITS.get(currency, 2)
-        return f"{amount / 10**digits:,.{digits}f}"
-
-    def share(used: int, of: int) -> str:
-        return f"{used * 100 / of:.2f}%" if of else "-"
-
-    lines = [
-        (v.participant, v.currency, money(v.limit, v.currency), money(v.used, v.currency),
-         share(v.used, v.limit), "yes" if v.killed else "no",
-         ", ".join(f"{g} {bp / 100:g}%" for g, bp in v.backers) or "-")
-        for v in report.lines
-    ]
-    guarantors = [
-        (g.guarantor, g.currency, money(g.capacity, g.currency), money(g.used, g.currency),
-         share(g.used, g.capacity), g.kind, ", ".join(g.participants) or "-")
-        for g in report.guarantors
-    ]
-    heads = [
-        ("participant", "ccy", "limit", "used", "used%", "killed", "backers"),
-        ("guarantor", "ccy", "capacity", "used", "used%", "kind", "lines"),
-    ]
-    every = heads + lines + guarantors
-    widths = [max(len(row[col]) for row in every) for col in range(6)]
-
-    def row(values: tuple) -> str:
-        name, ccy, total, used, pct, flag, names = values
-        cells = [
-            name.ljust(widths[0]), ccy.ljust(widths[1]), total.rjust(widths[2]),
-            used.rjust(widths[3]), pct.rjust(widths[4]), flag.ljust(widths[5]), names,
-        ]
-        return "  ".join(cells)
-
-    return [
-        f"credit after seq {report.seq}",
-        row(heads[0]), *map(row, lines), row(heads[1]), *map(row, guarantors),
-    ]
-
-
-def _backers(values: list[str]) -> tuple:
-    """``GUARANTOR[=SHARE_BP]`` arguments as backers (a lone guarantor carries 10,000 bp).
-
-    >>> _backers(["BOC-HAINAN=6000", "PICC=4000"])
-    (Backer(guarantor='BOC-HAINAN', share_bp=6000), Backer(guarantor='PICC', share_bp=4000))
-    """
-    from risk.messages import Backer
-
-    if not values:
-        raise ValueError("a line needs at least one guarantor")
-    backers = []
-    for value in values:
-        guarantor, _, share = value.partition("=")
-        backers.append(Backer(guarantor, int(share)) if share else Backer(guarantor))
-    return tuple(backers)
-
-
-def _pairs(values: list[str]) -> list[tuple[str, str]]:
-    if not values or len(values) % 2:
-        raise ValueError("each currency needs its rate")
-    return list(zip(values[::2], values[1::2], strict=True))
-
-
-def _phase(name: str) -> Phase:
-    try:
-        return Phase[name.upper()]
-    except KeyError:
-        names = ", ".join(p.name.lower() for p in Phase)
-        raise ValueError(f"no phase {name!r}; one of {names}") from None
 
 
 def _codes(args: argparse.Namespace) -> int:
@@ -663,20 +429,7 @@ def build_parser() -> argparse.ArgumentParser:
     _client_options(quote, "MM-HAINAN-IP")
     quote.set_defaults(run=_quote)
 
-    admin = commands.add_parser("admin", help="operator commands (needs an admin key)")
-    admin.add_argument("action", choices=ADMIN_ARGS)
-    admin.add_argument(
-        "target",
-        nargs="*",
-        help="; ".join(f"{action} {takes}".rstrip() for action, takes in ADMIN_ARGS.items()),
-    )
-    admin.add_argument("--name", default="ops", help="admin key name")
-    admin.add_argument("--endpoint", default=ADMIN)
-    admin.add_argument("--key-dir", help="key directory (default: the demo key directory)")
-    admin.add_argument("--json", action="store_true", help="credit: one JSON line, not a table")
-    admin.add_argument("--seconds", type=float, help="watch: stop after this many seconds")
-    admin.add_argument("--trades", action="store_true", help="watch: every trade too")
-    admin.set_defaults(run=_admin)
+    add_admin_subcommand(commands)
 
     verify = commands.add_parser("verify", help="check a data directory's journal and trees")
     verify.add_argument("data_dir")

@@ -1,0 +1,245 @@
+"""``ipx admin``: the operators' command line on the admin port.
+
+Public names: :func:`add_admin_subcommand`, :func:`credit_table`, :data:`ADMIN_ARGS`.
+
+Each action but two builds engine or risk commands and sends them one by one, printing each
+acknowledgement with the events it caused. ``credit`` reads every credit line and guarantor
+(a table, or ``--json``); ``watch`` follows the risk desk's stream (``--trades`` adds a drop
+copy of every trade). Arguments are checked before connecting: a wrong one gets the action's
+usage line.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from engine.messages import (
+    EndTradingDay,
+    ListInstrument,
+    MassCancel,
+    Phase,
+    SetPhase,
+    SetReferencePrice,
+    Tick,
+    Uncross,
+)
+from gateway.cli_output import key_dir, show
+
+ADMIN = "tcp://127.0.0.1:5558"
+ADMIN_ARGS = {
+    "halt": "INSTRUMENT",
+    "resume": "INSTRUMENT",
+    "close": "INSTRUMENT",
+    "phase": "INSTRUMENT PHASE",
+    "refprice": "INSTRUMENT PRICE",
+    "kill": "PARTICIPANT",
+    "unkill": "PARTICIPANT",
+    "kill-guarantor": "GUARANTOR",
+    "cancel-all": "PARTICIPANT",
+    "uncross": "INSTRUMENT",
+    "tick": "",
+    "endofday": "[INSTRUMENT]",
+    "list": "INSTRUMENTS.toml",
+    "fx": "CCY RATE [CCY RATE ...] (the whole table, every currency in use)",
+    "risk": "RISK.toml",
+    "line": "PARTICIPANT CCY LIMIT GUARANTOR[=SHARE_BP] ... (limit in minor units)",
+    "credit": "[PARTICIPANT] (read: lines and guarantors, used and limit)",
+    "watch": "(follow risk alerts, kill switches and settings; --trades, --seconds)",
+}
+"""What each ``ipx admin`` action takes after its name: its help, and its usage line."""
+
+
+def add_admin_subcommand(commands) -> None:
+    """Register ``ipx admin`` on the ``ipx`` subcommand parsers."""
+    admin = commands.add_parser("admin", help="operator commands (needs an admin key)")
+    admin.add_argument("action", choices=ADMIN_ARGS)
+    admin.add_argument(
+        "target",
+        nargs="*",
+        help="; ".join(f"{action} {takes}".rstrip() for action, takes in ADMIN_ARGS.items()),
+    )
+    admin.add_argument("--name", default="ops", help="admin key name")
+    admin.add_argument("--endpoint", default=ADMIN)
+    admin.add_argument("--key-dir", help="key directory (default: the demo key directory)")
+    admin.add_argument("--json", action="store_true", help="credit: one JSON line, not a table")
+    admin.add_argument("--seconds", type=float, help="watch: stop after this many seconds")
+    admin.add_argument("--trades", action="store_true", help="watch: every trade too")
+    admin.set_defaults(run=_admin)
+
+
+def _admin(args: argparse.Namespace) -> int:
+    from engine.instruments import load_instruments
+    from risk.config import fx_rate, load_setup
+    from risk.messages import KillScope, KillSwitch, SetCreditLine, SetFxRates
+
+    action, target = args.action, args.target
+    if action == "credit":
+        return _credit(args)
+    if action == "watch":
+        return _watch(args)
+    builders = {
+        "halt": lambda: [SetPhase(target[0], Phase.HALTED)],
+        "resume": lambda: [SetPhase(target[0], Phase.CONTINUOUS)],
+        "close": lambda: [SetPhase(target[0], Phase.CLOSED)],
+        "refprice": lambda: [SetReferencePrice(target[0], int(target[1]))],
+        "kill": lambda: [KillSwitch(KillScope.PARTICIPANT, target[0])],
+        "unkill": lambda: [KillSwitch(KillScope.PARTICIPANT, target[0], engaged=False)],
+        "kill-guarantor": lambda: [KillSwitch(KillScope.GUARANTOR, target[0])],
+        "cancel-all": lambda: [MassCancel(target[0])],
+        "fx": lambda: [SetFxRates(tuple(fx_rate(c, r) for c, r in _pairs(target)))],
+        "risk": lambda: load_setup(Path(target[0]).read_bytes()),
+        "line": lambda: [
+            SetCreditLine(target[0], target[1], int(target[2]), _backers(target[3:]))
+        ],
+        "phase": lambda: [SetPhase(target[0], _phase(target[1]))],
+        "uncross": lambda: [Uncross(target[0])],
+        "tick": lambda: [Tick()],
+        "endofday": lambda: [EndTradingDay(target[0] if target else None)],
+        "list": lambda: [ListInstrument(i) for i in load_instruments(target[0])],
+    }
+    try:
+        commands = builders[action]()
+    except (IndexError, KeyError, ValueError, OSError) as error:  # missing or bad arguments
+        problem = "missing arguments" if isinstance(error, IndexError) else error
+        raise SystemExit(f"usage: ipx admin {action} {ADMIN_ARGS[action]} ({problem})") from None
+    client = _admin_client(args)
+    for command in commands:
+        print(show(client.request(command)))
+    client.close()
+    return 0
+
+
+def _admin_client(args: argparse.Namespace):
+    from gateway.auth import load_key_pair
+    from gateway.client import AdminClient
+    from gateway.config import SERVER_KEY
+
+    keys = key_dir(args)
+    server_key = load_key_pair(keys, SERVER_KEY).public
+    return AdminClient(args.endpoint, server_key, load_key_pair(keys / "admin", args.name))
+
+
+def _watch(args: argparse.Namespace) -> int:
+    """``ipx admin watch``: each risk event as a JSON line, as it happens."""
+    import time
+
+    if args.target:
+        raise SystemExit(f"usage: ipx admin watch {ADMIN_ARGS['watch']}")
+    client = _admin_client(args)
+    client.watch(trades=args.trades)
+    deadline = time.monotonic() + args.seconds if args.seconds is not None else None
+    try:
+        while deadline is None or (left := deadline - time.monotonic()) > 0:
+            wait = 1000 if deadline is None else max(1, int(left * 1000))
+            batch = next(client.risk_events(wait), None)  # one batch, or None when quiet
+            for event in batch.events if batch is not None else ():
+                print(show(event), flush=True)
+    finally:
+        client.close()
+    return 0
+
+
+def _credit(args: argparse.Namespace) -> int:
+    """``ipx admin credit``: each line's and guarantor's usage, as a table or JSON."""
+    from engine.codes import Reason
+
+    if len(args.target) > 1:
+        raise SystemExit(f"usage: ipx admin credit {ADMIN_ARGS['credit']}")
+    client = _admin_client(args)
+    report = client.credit(args.target[0] if args.target else "")
+    client.close()
+    if args.json:
+        print(show(report))
+    elif report.reason != Reason.NONE:
+        raise SystemExit(f"ipx admin credit: {report.reason.name}: {report.reason.description}")
+    else:
+        print("\n".join(credit_table(report)))
+    return 0
+
+
+def credit_table(report) -> list[str]:
+    """A :class:`~gateway.protocol.CreditReport` as aligned text, amounts in major units.
+
+    >>> from gateway.protocol import CreditReport
+    >>> from risk.report import GuarantorView, LineView
+    >>> line = LineView("BRK-A", "CNY", 500_000_00, 125_500_00, 2510, False, [("BANK", 6000)])
+    >>> bank = GuarantorView("BANK", "Bank of Hainan", "bank", "CNY", 900_000_00, 75_300_00,
+    ...                      ["BRK-A"])
+    >>> print("\\n".join(credit_table(CreditReport(1, 42, [line], [bank]))))
+    credit after seq 42
+    participant  ccy       limit        used   used%  killed  backers
+    BRK-A        CNY  500,000.00  125,500.00  25.10%  no      BANK 60%
+    guarantor    ccy    capacity        used   used%  kind    lines
+    BANK         CNY  900,000.00   75,300.00   8.37%  bank    BRK-A
+    """
+    from engine.instruments import CURRENCY_MINOR_UNITS
+
+    def money(amount: int, currency: str) -> str:
+        digits = CURRENCY_MINOR_UNITS.get(currency, 2)
+        return f"{amount / 10**digits:,.{digits}f}"
+
+    def share(used: int, of: int) -> str:
+        return f"{used * 100 / of:.2f}%" if of else "-"
+
+    lines = [
+        (v.participant, v.currency, money(v.limit, v.currency), money(v.used, v.currency),
+         share(v.used, v.limit), "yes" if v.killed else "no",
+         ", ".join(f"{g} {bp / 100:g}%" for g, bp in v.backers) or "-")
+        for v in report.lines
+    ]
+    guarantors = [
+        (g.guarantor, g.currency, money(g.capacity, g.currency), money(g.used, g.currency),
+         share(g.used, g.capacity), g.kind, ", ".join(g.participants) or "-")
+        for g in report.guarantors
+    ]
+    heads = [
+        ("participant", "ccy", "limit", "used", "used%", "killed", "backers"),
+        ("guarantor", "ccy", "capacity", "used", "used%", "kind", "lines"),
+    ]
+    every = heads + lines + guarantors
+    widths = [max(len(row[col]) for row in every) for col in range(6)]
+
+    def row(values: tuple) -> str:
+        name, ccy, total, used, pct, flag, names = values
+        cells = [
+            name.ljust(widths[0]), ccy.ljust(widths[1]), total.rjust(widths[2]),
+            used.rjust(widths[3]), pct.rjust(widths[4]), flag.ljust(widths[5]), names,
+        ]
+        return "  ".join(cells)
+
+    return [
+        f"credit after seq {report.seq}",
+        row(heads[0]), *map(row, lines), row(heads[1]), *map(row, guarantors),
+    ]
+
+
+def _backers(values: list[str]) -> tuple:
+    """``GUARANTOR[=SHARE_BP]`` arguments as backers (a lone guarantor carries 10,000 bp).
+
+    >>> _backers(["BOC-HAINAN=6000", "PICC=4000"])
+    (Backer(guarantor='BOC-HAINAN', share_bp=6000), Backer(guarantor='PICC', share_bp=4000))
+    """
+    from risk.messages import Backer
+
+    if not values:
+        raise ValueError("a line needs at least one guarantor")
+    backers = []
+    for value in values:
+        guarantor, _, share = value.partition("=")
+        backers.append(Backer(guarantor, int(share)) if share else Backer(guarantor))
+    return tuple(backers)
+
+
+def _pairs(values: list[str]) -> list[tuple[str, str]]:
+    if not values or len(values) % 2:
+        raise ValueError("each currency needs its rate")
+    return list(zip(values[::2], values[1::2], strict=True))
+
+
+def _phase(name: str) -> Phase:
+    try:
+        return Phase[name.upper()]
+    except KeyError:
+        names = ", ".join(p.name.lower() for p in Phase)
+        raise ValueError(f"no phase {name!r}; one of {names}") from None
