@@ -57,7 +57,8 @@ def _dealer(ctx: zmq.Context, endpoint: str, server_key: bytes, key: KeyPair, ri
 
 
 class _Requests:
-    """Builds requests with fresh ids; subclasses decide how they are sent."""
+    """Builds requests with fresh ids; :class:`Client` and :class:`AsyncClient` send them
+    (each request method there returns the id it used)."""
 
     def __init__(self) -> None:
         self._next_id = time.time_ns() // 1000
@@ -87,6 +88,37 @@ class _Requests:
             cl_ord_id or self.next_id(), instrument, side, qty, price, order_type, tif,
             stop_price, display_qty, min_qty, post_only, stp, expire_ts,
         )
+
+    def _cancel(self, orig_cl_ord_id: int) -> p.CancelOrder:
+        return p.CancelOrder(self.next_id(), orig_cl_ord_id)
+
+    def _amend(self, orig_cl_ord_id: int, qty: int, price: int) -> p.AmendOrder:
+        """Replace an order's total quantity and price; the order takes the new id."""
+        return p.AmendOrder(self.next_id(), orig_cl_ord_id, qty, price)
+
+    def _mass_cancel(self, instrument: str = "", side: int = 0) -> p.MassCancel:
+        return p.MassCancel(self.next_id(), instrument, side)
+
+    def _mass_quote(self, entries: list[p.QuoteEntry], mmp_reset: bool = False) -> p.MassQuote:
+        """Replace the quotes; ``mmp_reset`` first lifts a market-maker-protection freeze."""
+        return p.MassQuote(self.next_id(), entries, mmp_reset)
+
+    def _mass_status(self, instrument: str = "", side: int = 0) -> p.MassStatus:
+        """Every own live order (of one instrument and side, if given): ORDER_STATUS reports,
+        then a :class:`~gateway.protocol.MassStatusReport` naming the request's id."""
+        return p.MassStatus(self.next_id(), instrument, side)
+
+    def _credit_status(self) -> p.CreditStatus:
+        """How much of the own credit line is used: a CreditStatusReport answers."""
+        return p.CreditStatus(self.next_id())
+
+
+def _id_of(msg: p.Msg) -> int:
+    """The client id a request carries, which its answers name."""
+    for field in ("cl_ord_id", "quote_id", "request_id", "orig_cl_ord_id"):
+        if hasattr(msg, field):
+            return getattr(msg, field)
+    return 0
 
 
 class Client(_Requests):
@@ -155,9 +187,7 @@ class Client(_Requests):
 
     def new_order(self, instrument: str, side: Side, qty: int, price: int = 0, **options) -> int:
         """Send an order (options as :class:`~gateway.protocol.NewOrder`); return cl_ord_id."""
-        msg = self._new_order(instrument, side, qty, price, **options)
-        self.send(msg)
-        return msg.cl_ord_id
+        return self.request(self._new_order(instrument, side, qty, price, **options))
 
     def buy(self, instrument: str, qty: int, price: int = 0, **options) -> int:
         return self.new_order(instrument, Side.BUY, qty, price, **options)
@@ -165,43 +195,31 @@ class Client(_Requests):
     def sell(self, instrument: str, qty: int, price: int = 0, **options) -> int:
         return self.new_order(instrument, Side.SELL, qty, price, **options)
 
+    def request(self, msg: p.Msg) -> int:
+        """Send a request; return its client id."""
+        self.send(msg)
+        return _id_of(msg)
+
     def cancel(self, orig_cl_ord_id: int) -> int:
-        cl_ord_id = self.next_id()
-        self.send(p.CancelOrder(cl_ord_id, orig_cl_ord_id))
-        return cl_ord_id
+        return self.request(self._cancel(orig_cl_ord_id))
 
     def amend(self, orig_cl_ord_id: int, qty: int, price: int) -> int:
-        """Replace an order's total quantity and price; the order takes the returned id."""
-        cl_ord_id = self.next_id()
-        self.send(p.AmendOrder(cl_ord_id, orig_cl_ord_id, qty, price))
-        return cl_ord_id
+        return self.request(self._amend(orig_cl_ord_id, qty, price))
 
     def mass_cancel(self, instrument: str = "", side: int = 0) -> int:
-        cl_ord_id = self.next_id()
-        self.send(p.MassCancel(cl_ord_id, instrument, side))
-        return cl_ord_id
+        return self.request(self._mass_cancel(instrument, side))
 
     def mass_quote(self, entries: list[p.QuoteEntry], mmp_reset: bool = False) -> int:
-        """Replace the quotes; ``mmp_reset`` first lifts a market-maker-protection freeze."""
-        quote_id = self.next_id()
-        self.send(p.MassQuote(quote_id, entries, mmp_reset))
-        return quote_id
+        return self.request(self._mass_quote(entries, mmp_reset))
 
-    def status(self, orig_cl_ord_id: int) -> None:
-        self.send(p.OrderStatus(orig_cl_ord_id))
-
-    def credit_status(self) -> int:
-        """Ask how much of the own credit line is used; a CreditStatusReport answers."""
-        request_id = self.next_id()
-        self.send(p.CreditStatus(request_id))
-        return request_id
+    def status(self, orig_cl_ord_id: int) -> int:
+        return self.request(p.OrderStatus(orig_cl_ord_id))
 
     def mass_status(self, instrument: str = "", side: int = 0) -> int:
-        """Ask for every own live order (of one instrument and side, if given): ORDER_STATUS
-        reports, then a :class:`~gateway.protocol.MassStatusReport` naming the returned id."""
-        request_id = self.next_id()
-        self.send(p.MassStatus(request_id, instrument, side))
-        return request_id
+        return self.request(self._mass_status(instrument, side))
+
+    def credit_status(self) -> int:
+        return self.request(self._credit_status())
 
     # -- responses ------------------------------------------------------------------------
 
@@ -277,19 +295,33 @@ class AsyncClient(_Requests):
         return reply
 
     async def new_order(self, instrument: str, side: Side, qty: int, price: int = 0, **opts):
-        msg = self._new_order(instrument, side, qty, price, **opts)
+        return await self.request(self._new_order(instrument, side, qty, price, **opts))
+
+    async def request(self, msg: p.Msg) -> int:
+        """Send a request; return its client id."""
         await self.send(msg)
-        return msg.cl_ord_id
+        return _id_of(msg)
 
     async def cancel(self, orig_cl_ord_id: int) -> int:
-        cl_ord_id = self.next_id()
-        await self.send(p.CancelOrder(cl_ord_id, orig_cl_ord_id))
-        return cl_ord_id
+        return await self.request(self._cancel(orig_cl_ord_id))
+
+    async def amend(self, orig_cl_ord_id: int, qty: int, price: int) -> int:
+        return await self.request(self._amend(orig_cl_ord_id, qty, price))
+
+    async def mass_cancel(self, instrument: str = "", side: int = 0) -> int:
+        return await self.request(self._mass_cancel(instrument, side))
 
     async def mass_quote(self, entries: list[p.QuoteEntry], mmp_reset: bool = False) -> int:
-        quote_id = self.next_id()
-        await self.send(p.MassQuote(quote_id, entries, mmp_reset))
-        return quote_id
+        return await self.request(self._mass_quote(entries, mmp_reset))
+
+    async def status(self, orig_cl_ord_id: int) -> int:
+        return await self.request(p.OrderStatus(orig_cl_ord_id))
+
+    async def mass_status(self, instrument: str = "", side: int = 0) -> int:
+        return await self.request(self._mass_status(instrument, side))
+
+    async def credit_status(self) -> int:
+        return await self.request(self._credit_status())
 
     async def recv(self, timeout: float | None = None) -> p.Msg | None:
         """The next response, or None after ``timeout`` seconds."""

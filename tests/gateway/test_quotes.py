@@ -83,3 +83,42 @@ def test_async_client_when_quoting_then_acked_and_filled(harness):
     ack, fill = asyncio.run(scenario())
     assert type(ack) is p.MassQuoteAck and ack.rejects == []
     assert (fill.exec_type, fill.last_qty, fill.leaves_qty) == (ExecType.PARTIAL_FILL, 2, 3)
+
+
+def test_async_client_when_managing_orders_then_every_request_is_answered(harness):
+    async def answer(mm: AsyncClient, kind: type) -> p.Msg:
+        while type(msg := await mm.recv(3)) is not kind:
+            assert msg is not None, f"no {kind.__name__}"
+        return msg
+
+    async def scenario() -> list:
+        key = load_key_pair(harness.key_dir / "participants", "ALICE")
+        mm = AsyncClient(harness.server.order_endpoint, harness.server_key, key)
+        try:
+            await mm.logon()
+            bid = await mm.new_order(INSTRUMENT, p.Side.BUY, 5, 4800)
+            await answer(mm, p.ExecutionReport)
+            amended = await mm.amend(bid, 4, 4790)
+            replaced = await answer(mm, p.ExecutionReport)
+            listing = await mm.mass_status(INSTRUMENT)
+            status = await answer(mm, p.ExecutionReport)
+            done = await answer(mm, p.MassStatusReport)
+            asked = await mm.status(amended)
+            single = await answer(mm, p.ExecutionReport)
+            await mm.credit_status()
+            credit = await answer(mm, p.CreditStatusReport)
+            mass = await mm.mass_cancel(INSTRUMENT)
+            cancelled = await answer(mm, p.MassCancelReport)
+            return [replaced, (listing, status, done), (asked, single), credit, (mass, cancelled)]
+        finally:
+            mm.close()
+
+    replaced, listing, single, credit, cancelled = asyncio.run(scenario())
+    assert (replaced.exec_type, replaced.price, replaced.leaves_qty) == (ExecType.REPLACED, 4790, 4)
+    request_id, status, done = listing
+    assert (status.exec_type, status.leaves_qty, done.request_id, done.count) == (
+        ExecType.ORDER_STATUS, 4, request_id, 1
+    )
+    assert single[0] == single[1].cl_ord_id and single[1].exec_type == ExecType.ORDER_STATUS
+    assert credit.reason == Reason.NOT_PERMITTED  # this server runs without risk
+    assert (cancelled[1].cl_ord_id, cancelled[1].cancelled) == (cancelled[0], 1)
