@@ -1,6 +1,6 @@
 """``ipx admin``: the operators' command line on the admin port.
 
-Public names: :func:`add_admin_subcommand`, :func:`credit_table`, :data:`ADMIN_ARGS`.
+Public names: :func:`add_admin_subcommand`, :data:`ADMIN_ARGS`.
 
 Each action but two builds engine or risk commands and sends them one by one, printing each
 acknowledgement with the events it caused. ``credit`` reads every credit line and guarantor
@@ -25,6 +25,7 @@ from engine.messages import (
     Uncross,
 )
 from gateway.cli_output import key_dir, show
+from risk.report import credit_table
 
 ADMIN = "tcp://127.0.0.1:5558"
 ADMIN_ARGS = {
@@ -154,64 +155,8 @@ def _credit(args: argparse.Namespace) -> int:
     elif report.reason != Reason.NONE:
         raise SystemExit(f"ipx admin credit: {report.reason.name}: {report.reason.description}")
     else:
-        print("\n".join(credit_table(report)))
+        print("\n".join(credit_table(report.seq, report.lines, report.guarantors)))
     return 0
-
-
-def credit_table(report) -> list[str]:
-    """A :class:`~gateway.protocol.CreditReport` as aligned text, amounts in major units.
-
-    >>> from gateway.protocol import CreditReport
-    >>> from risk.report import GuarantorView, LineView
-    >>> line = LineView("BRK-A", "CNY", 500_000_00, 125_500_00, 2510, False, [("BANK", 6000)])
-    >>> bank = GuarantorView("BANK", "Bank of Hainan", "bank", "CNY", 900_000_00, 75_300_00,
-    ...                      ["BRK-A"])
-    >>> print("\\n".join(credit_table(CreditReport(1, 42, [line], [bank]))))
-    credit after seq 42
-    participant  ccy       limit        used   used%  killed  backers
-    BRK-A        CNY  500,000.00  125,500.00  25.10%  no      BANK 60%
-    guarantor    ccy    capacity        used   used%  kind    lines
-    BANK         CNY  900,000.00   75,300.00   8.37%  bank    BRK-A
-    """
-    from engine.instruments import CURRENCY_MINOR_UNITS
-
-    def money(amount: int, currency: str) -> str:
-        digits = CURRENCY_MINOR_UNITS.get(currency, 2)
-        return f"{amount / 10**digits:,.{digits}f}"
-
-    def share(used: int, of: int) -> str:
-        return f"{used * 100 / of:.2f}%" if of else "-"
-
-    lines = [
-        (v.participant, v.currency, money(v.limit, v.currency), money(v.used, v.currency),
-         share(v.used, v.limit), "yes" if v.killed else "no",
-         ", ".join(f"{g} {bp / 100:g}%" for g, bp in v.backers) or "-")
-        for v in report.lines
-    ]
-    guarantors = [
-        (g.guarantor, g.currency, money(g.capacity, g.currency), money(g.used, g.currency),
-         share(g.used, g.capacity), g.kind, ", ".join(g.participants) or "-")
-        for g in report.guarantors
-    ]
-    heads = [
-        ("participant", "ccy", "limit", "used", "used%", "killed", "backers"),
-        ("guarantor", "ccy", "capacity", "used", "used%", "kind", "lines"),
-    ]
-    every = heads + lines + guarantors
-    widths = [max(len(row[col]) for row in every) for col in range(6)]
-
-    def row(values: tuple) -> str:
-        name, ccy, total, used, pct, flag, names = values
-        cells = [
-            name.ljust(widths[0]), ccy.ljust(widths[1]), total.rjust(widths[2]),
-            used.rjust(widths[3]), pct.rjust(widths[4]), flag.ljust(widths[5]), names,
-        ]
-        return "  ".join(cells)
-
-    return [
-        f"credit after seq {report.seq}",
-        row(heads[0]), *map(row, lines), row(heads[1]), *map(row, guarantors),
-    ]
 
 
 def _backers(values: list[str]) -> tuple:

@@ -8,7 +8,7 @@ cancels their own resting order, so no firm trades with itself in continuous tra
 orders into the periodic call of the IP-note tranche, and rising bids in the English auction
 of the rice-variety assignment, whose breeder offers it at a reserve. The operator runs the
 auctions over the admin port: an uncross of the call every two seconds, and the English
-auction's clock.
+auction's clock; at the close it reads every credit line and guarantor (``CreditQuery``).
 Each simulated participant has its own seeded random stream; the thread scheduling decides
 the interleaving, so two runs trade alike but not identically. A tape sink prints trades
 and auctions as the core makes them, and the best prices of each instrument that traded.
@@ -45,6 +45,7 @@ from gateway.auth import load_key_pair
 from gateway.client import AdminClient, Client, participant_keys
 from gateway.config import DEMO_ADMIN, DEMO_BROKERS, DEMO_MAKERS, SERVER_KEY, demo_config
 from gateway.server import Server, run_in_thread
+from risk.report import credit_table
 
 QUOTE_EVERY_S = 0.2
 ORDER_EVERY_S = (0.05, 0.3)
@@ -336,20 +337,21 @@ def run(seconds: float = 10.0, seed: int = 7, echo=print) -> dict:
         stop.wait(seconds)
         stop.set()
         operator.join(5)
-        admin.close()
         seller.close()
         for firm in firms:
             firm.join(5)
             firm.client.logout()
             firm.client.close()
+        credit = admin.credit()  # the operator's view of the lines after the session
+        admin.close()
         context.term()
         server.stop()
         thread.join(5)
     server.core.check()
-    return _summary(server, tape, firms, echo)
+    return _summary(server, tape, firms, credit, echo)
 
 
-def _summary(server: Server, tape: TapeSink, firms: list, echo) -> dict:
+def _summary(server: Server, tape: TapeSink, firms: list, credit, echo) -> dict:
     by_instrument: dict[str, list[Trade]] = {}
     for trade in tape.trades:
         by_instrument.setdefault(trade.instrument, []).append(trade)
@@ -368,6 +370,10 @@ def _summary(server: Server, tape: TapeSink, firms: list, echo) -> dict:
         echo(f"{firm.name:<18} {firm.sent:>6}  {counts}")
         if firm.error is not None:
             echo(f"  error: {firm.error!r}")
+    echo("")
+    # What each line's working orders and unsettled fills use, as the operator sees it.
+    for row in credit_table(credit.seq, credit.lines, credit.guarantors):
+        echo(row)
     summary = {
         "commands": server.gateway.seq,
         "trades": len(tape.trades),

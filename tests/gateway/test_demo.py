@@ -34,3 +34,9 @@ def test_demo_when_run_then_trades_are_followed_by_best_prices_and_none_is_a_sel
         bid_price, ask_price = _price(bid), _price(ask)
         if bid_price and ask_price and instrument != demo.CALL_INSTRUMENT:
             assert bid_price < ask_price  # a call's orders may wait crossed for the uncross
+    # The operator's credit table closes the summary: every broker's line, used above zero
+    # by someone who traded.
+    table = lines[lines.index(next(line for line in lines if line.startswith("credit after"))):]
+    rows = {row.split()[0]: row.split() for row in table[2:] if not row.startswith("guarantor")}
+    assert set(demo.DEMO_BROKERS) <= set(rows)
+    assert any(float(rows[name][3].replace(",", "")) > 0 for name in demo.DEMO_BROKERS)
