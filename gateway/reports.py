@@ -77,25 +77,30 @@ class ReportRouting:
         liquidity: p.Liquidity = p.Liquidity.NONE,
         leaf: tuple[int, bytes] = (-1, b""),
         to: Session | None = None,
+        and_owner: bool = False,
     ) -> None:
         """Send the order's owner a FIX execution report of its current state (a fill's
         report also names its trade's leaf in the Merkle tree of trades): to the session
-        ``to`` (one that asked), else to the order's session or another live one."""
-        session = to or record.participant.live_session(record.session)
+        ``to`` (one that asked), else to the order's session or another live one; with
+        ``and_owner``, to both (another session of the participant cancelled or replaced
+        the order: the one that asked is answered, the one that holds it learns)."""
+        owner = record.participant.live_session(record.session)
+        session = to or owner
         if session is None:
             return
         self.exec_id += 1
         status = record.status
-        self.out[session.routing_id].append(
-            p.ExecutionReport(
-                seq, ts, self.exec_id, exec_type, status, record.cl_ord_id,
-                record.orig_cl_ord_id, record.order_id, record.instrument, record.side,
-                record.price, record.order_qty,
-                record.order_qty - record.cum_qty if status < FILLED else 0,
-                record.cum_qty, record.cum_notional, last_qty, last_px, trade_id,
-                liquidity, reason, *leaf,
-            )
+        report = p.ExecutionReport(
+            seq, ts, self.exec_id, exec_type, status, record.cl_ord_id,
+            record.orig_cl_ord_id, record.order_id, record.instrument, record.side,
+            record.price, record.order_qty,
+            record.order_qty - record.cum_qty if status < FILLED else 0,
+            record.cum_qty, record.cum_notional, last_qty, last_px, trade_id,
+            liquidity, reason, *leaf,
         )
+        self.out[session.routing_id].append(report)
+        if and_owner and owner is not None and owner is not session:
+            self.out[owner.routing_id].append(report)
 
     def _status_report(self, session: Session, orig_cl_ord_id: int) -> None:
         """Answer :class:`~gateway.protocol.OrderStatus` to the session that asked."""
@@ -242,7 +247,10 @@ class ReportRouting:
             record.cl_ord_id = entry[3].cl_ord_id
             record.participant.cl_ord_ids[record.cl_ord_id] = record
         reason = _DONE_REASON.get(kind, event.reason)
-        self._report(record, _DONE_EXEC[event.status], seq, ts, reason)
+        requester = entry[2] if kind == CANCEL and entry[4] is record else None
+        self._report(
+            record, _DONE_EXEC[event.status], seq, ts, reason, to=requester, and_owner=True
+        )
 
     def _amended(self, entry: tuple, event: OrderAmended, seq: int, ts: int) -> None:
         record = self.orders.get(event.order_id)
@@ -255,7 +263,7 @@ class ReportRouting:
             record.orig_cl_ord_id = record.cl_ord_id
             record.cl_ord_id = entry[3].cl_ord_id
             record.participant.cl_ord_ids[record.cl_ord_id] = record
-            self._report(record, p.ExecType.REPLACED, seq, ts)
+            self._report(record, p.ExecType.REPLACED, seq, ts, to=entry[2], and_owner=True)
         elif kind == QUOTE and entry[4][2] is record:
             return
         else:

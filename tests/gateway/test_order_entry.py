@@ -101,6 +101,23 @@ def test_amend_when_price_changes_then_replaced_under_new_id(harness):
     assert (status.cl_ord_id, status.ord_status, status.price) == (second, OrdStatus.NEW, 4790)
 
 
+def test_cancel_and_amend_when_sent_by_another_session_then_both_sessions_get_the_report(
+    harness,
+):
+    trader, desk = harness.client("ALICE"), harness.client("ALICE")  # one firm, two sessions
+    first = trader.buy(INSTRUMENT, 4, 4800)
+    _report(trader, ExecType.NEW)
+
+    second = desk.amend(first, 3, 4790)
+    asked, held = _report(desk, ExecType.REPLACED), _report(trader, ExecType.REPLACED)
+    assert asked == held  # one report, its exec id included, to the asker and the holder
+    assert (asked.cl_ord_id, asked.orig_cl_ord_id, asked.price) == (second, first, 4790)
+
+    third = desk.cancel(second)
+    asked, held = _report(desk, ExecType.CANCELLED), _report(trader, ExecType.CANCELLED)
+    assert asked == held and (asked.cl_ord_id, asked.orig_cl_ord_id) == (third, second)
+
+
 def test_new_order_when_cl_ord_id_repeats_then_rejected_and_not_executed_twice(harness):
     alice, bob = harness.client("ALICE"), harness.client("BOB")
     alice.sell(INSTRUMENT, 10, 4830)
