@@ -110,9 +110,11 @@ def credit_table(seq: int, lines: list[LineView], guarantors: list[GuarantorView
     guarantor    ccy    capacity        used   used%  kind    lines
     BANK         CNY  900,000.00   75,300.00   8.37%  bank    BRK-A
     """
-    def money(amount: int, currency: str) -> str:
+
+    def money(amount: int, currency: str) -> str:  # exact: integer minor units, no float
         digits = CURRENCY_MINOR_UNITS.get(currency, 2)
-        return f"{amount / 10**digits:,.{digits}f}"
+        whole, fraction = divmod(amount, 10**digits)
+        return f"{whole:,}.{fraction:0{digits}d}" if digits else f"{whole:,}"
 
     def share(used: int, of: int) -> str:
         return f"{used * 100 / of:.2f}%" if of else "-"
