@@ -106,6 +106,8 @@ class Server:
         """Set once the server listens, or once it failed to (then :attr:`error` says why)."""
         self.error: Exception | None = None
         self._stopping = threading.Event()
+        self._lagging: set[bytes] = set()
+        """Admin connections whose frames were dropped since they last took one."""
 
     def add_sink(self, sink: EventSink) -> None:
         """Add a sink before :meth:`recover` (so a durable one replays the journal's tail)."""
@@ -201,18 +203,33 @@ class Server:
             out, admin_out = gateway.take_replies()
             if out:
                 self._send(orders, out, gateway, mono)
-            for rid, frame in admin_out:
-                try:
-                    admin.send_multipart((rid, frame), zmq.DONTWAIT)
-                except zmq.ZMQError as error:
-                    if error.errno == zmq.EHOSTUNREACH:
-                        gateway.on_admin_peer_lost(rid)
-                    log.warning("admin reply to %r lost: %s", rid, error)
+            if admin_out:
+                self._send_admin(admin, admin_out)
             self.after_batch(events, gateway.seq != seq, mono)
             for sock in ready:
                 sink = sink_of.get(sock)
                 if sink is not None:
                     sink.on_readable(sock)
+
+    def _send_admin(self, sock: zmq.Socket, frames: list[tuple[bytes, bytes]]) -> None:
+        """Send admin replies and risk-stream frames without blocking. A connection that is
+        gone stops being streamed to; one that does not read loses frames (its queue is
+        full), logged once until it reads again, so a stalled watcher cannot flood the log."""
+        gateway, lagging = self.gateway, self._lagging
+        for rid, frame in frames:
+            try:
+                sock.send_multipart((rid, frame), zmq.DONTWAIT)
+            except zmq.Again:
+                if rid not in lagging:
+                    lagging.add(rid)
+                    log.warning("admin connection %r is not reading: frames dropped", rid)
+            except zmq.ZMQError as error:
+                if error.errno == zmq.EHOSTUNREACH:  # the connection is gone
+                    gateway.on_admin_peer_lost(rid)
+                    lagging.discard(rid)
+                log.warning("admin reply to %r lost: %s", rid, error)
+            else:
+                lagging.discard(rid)
 
     def next_deadline(self) -> int | None:
         """When a clock tick is next due: the earliest deadline of the core or a sink."""
