@@ -25,7 +25,7 @@ from engine.messages import (
     Uncross,
 )
 from gateway.cli_output import key_dir, show
-from risk.report import credit_table
+from risk.report import credit_table, positions_table
 
 ADMIN = "tcp://127.0.0.1:5558"
 ADMIN_ARGS = {
@@ -45,7 +45,8 @@ ADMIN_ARGS = {
     "fx": "CCY RATE [CCY RATE ...] (the whole table, every currency in use)",
     "risk": "RISK.toml",
     "line": "PARTICIPANT CCY LIMIT GUARANTOR[=SHARE_BP] ... (limit in minor units)",
-    "credit": "[PARTICIPANT] (read: lines and guarantors, used and limit)",
+    "settle": "PARTICIPANT INSTRUMENT AMOUNT (cash settled, minor units; < 0 received)",
+    "credit": "[PARTICIPANT] (read: lines and guarantors, used and limit; its positions)",
     "watch": "(follow risk alerts, kill switches and settings; --trades, --seconds)",
 }
 """What each ``ipx admin`` action takes after its name: its help, and its usage line."""
@@ -72,7 +73,7 @@ def add_admin_subcommand(commands) -> None:
 def _admin(args: argparse.Namespace) -> int:
     from engine.instruments import load_instruments
     from risk.config import fx_rate, load_setup
-    from risk.messages import KillScope, KillSwitch, SetCreditLine, SetFxRates
+    from risk.messages import KillScope, KillSwitch, SetCreditLine, SetFxRates, Settle
 
     action, target = args.action, args.target
     if action == "credit":
@@ -90,6 +91,7 @@ def _admin(args: argparse.Namespace) -> int:
         "cancel-all": lambda: [MassCancel(target[0])],
         "fx": lambda: [SetFxRates(tuple(fx_rate(c, r) for c, r in _pairs(target)))],
         "risk": lambda: load_setup(Path(target[0]).read_bytes()),
+        "settle": lambda: [Settle(target[0], target[1], int(target[2]))],
         "line": lambda: [
             SetCreditLine(target[0], target[1], int(target[2]), _backers(target[3:]))
         ],
@@ -156,6 +158,8 @@ def _credit(args: argparse.Namespace) -> int:
         raise SystemExit(f"ipx admin credit: {report.reason.name}: {report.reason.description}")
     else:
         print("\n".join(credit_table(report.seq, report.lines, report.guarantors)))
+        if report.positions:
+            print("\n".join(positions_table(report.positions)))
     return 0
 
 

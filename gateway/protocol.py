@@ -35,7 +35,7 @@ import msgspec
 from engine.codes import Reason
 from engine.messages import OrderType, Side, StpMode, TimeInForce
 from engine.schema import ExchangeCommand, ExchangeEvent
-from risk.report import GuarantorView, LineView
+from risk.report import GuarantorView, LineView, PositionView
 
 PROTOCOL_VERSION = 1
 """Sent in :class:`Logon`; the server rejects versions it does not speak."""
@@ -356,6 +356,8 @@ class CreditStatusReport(Msg, tag=28):
     request_id: int
     line: LineView | None
     reason: Reason = Reason.NONE
+    positions: list[PositionView] = []
+    """What the line's usage is made of: holdings, unsettled cash, working orders."""
 
 
 class BusinessReject(Msg, tag=26):
@@ -424,6 +426,8 @@ class CreditReport(Msg, tag=43):
     lines: list[LineView]
     guarantors: list[GuarantorView]
     reason: Reason = Reason.NONE
+    positions: list[PositionView] = []
+    """The named participant's positions (empty when every line is asked for)."""
 
 
 class Watch(Msg, tag=44):

@@ -32,7 +32,7 @@ from gateway import protocol as p
 from gateway.codec import encode
 from gateway.participants import OrderRecord, Participant, QuoteAck, Session
 from gateway.protocol import OrdStatus
-from risk.report import credit_views, line_view
+from risk.report import credit_views, line_view, positions_view
 
 # What produced an entry of the batch; decides how its events are reported. The journal
 # keeps these numbers (``Origin.kind``): new kinds go at the end.
@@ -136,9 +136,17 @@ class ReportRouting:
     def _credit_status_report(self, session: Session, msg: p.CreditStatus) -> None:
         """Answer :class:`~gateway.protocol.CreditStatus`: the asker's own line only."""
         risk = self.core.risk
-        line = line_view(risk, session.participant.name) if risk is not None else None
-        reason = Reason.NOT_PERMITTED if line is None else Reason.NONE
-        report = p.CreditStatusReport(self.seq, self.clock(), msg.request_id, line, reason)
+        name = session.participant.name
+        line = line_view(risk, name) if risk is not None else None
+        if line is None:
+            report = p.CreditStatusReport(
+                self.seq, self.clock(), msg.request_id, None, Reason.NOT_PERMITTED
+            )
+        else:
+            positions = positions_view(risk, name) or []
+            report = p.CreditStatusReport(
+                self.seq, self.clock(), msg.request_id, line, Reason.NONE, positions
+            )
         self._send(session, report)
 
     def _credit_report(self, rid: bytes, query: p.CreditQuery) -> None:
@@ -148,7 +156,9 @@ class ReportRouting:
         if views is None:
             report = p.CreditReport(query.request_id, self.seq, [], [], Reason.NOT_PERMITTED)
         else:
-            report = p.CreditReport(query.request_id, self.seq, *views)
+            named = query.participant
+            positions = (positions_view(risk, named) or []) if named else []
+            report = p.CreditReport(query.request_id, self.seq, *views, Reason.NONE, positions)
         self.admin_out.append((rid, encode(report)))
 
     # -- routing core events to owners ------------------------------------------------------

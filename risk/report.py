@@ -1,12 +1,15 @@
 """What an operator reads of the credit state: each participant's line and each guarantor.
 
-Public types: :class:`LineView`, :class:`GuarantorView`; functions :func:`credit_views`,
-:func:`line_view`, :func:`credit_table`.
+Public types: :class:`LineView`, :class:`GuarantorView`, :class:`PositionView`; functions
+:func:`credit_views`, :func:`line_view`, :func:`positions_view`, :func:`credit_table`,
+:func:`positions_table`.
 
 The admin port answers ``CreditQuery`` with these (``ipx admin credit``), between commands,
 so a risk desk sees how much of every line and guarantee is used without waiting for an
 alert: alerts say only when a usage crosses the warning or the limit. A participant asks for
-its own line on the order port (``CreditStatus``).
+its own line on the order port (``CreditStatus``). A participant's positions say what its
+line's usage is made of and what it owes or is owed until the operator records settlement
+(``ipx admin settle``).
 """
 
 from __future__ import annotations
@@ -45,6 +48,36 @@ class GuarantorView(msgspec.Struct, array_like=True, frozen=True):
     capacity: int
     used: int
     participants: list[str]
+
+
+class PositionView(msgspec.Struct, array_like=True, frozen=True):
+    """One participant in one instrument; amounts in minor units of the instrument's
+    currency."""
+
+    instrument: str
+    currency: str
+    qty: int
+    """Units held (fully paid rights) or signed contracts (derivatives)."""
+    net: int
+    """Unsettled cash of its fills: payable when positive, receivable when negative."""
+    reserved: int
+    """Held for its working orders."""
+    working_buy: int
+    working_sell: int
+
+
+def positions_view(risk: RiskEngine, participant: str) -> list[PositionView] | None:
+    """``participant``'s positions by instrument; None when it has no risk account."""
+    account = risk.accounts.get(participant)
+    if account is None:
+        return None
+    return [
+        PositionView(
+            instrument, pos.terms.currency, pos.qty, pos.net, pos.reserved, pos.working_buy,
+            pos.working_sell,
+        )
+        for instrument, pos in sorted(account.positions.items())
+    ]
 
 
 def credit_views(
@@ -111,22 +144,17 @@ def credit_table(seq: int, lines: list[LineView], guarantors: list[GuarantorView
     BANK         CNY  900,000.00   75,300.00   8.37%  bank    BRK-A
     """
 
-    def money(amount: int, currency: str) -> str:  # exact: integer minor units, no float
-        digits = CURRENCY_MINOR_UNITS.get(currency, 2)
-        whole, fraction = divmod(amount, 10**digits)
-        return f"{whole:,}.{fraction:0{digits}d}" if digits else f"{whole:,}"
-
     def share(used: int, of: int) -> str:
         return f"{used * 100 / of:.2f}%" if of else "-"
 
     line_rows = [
-        (v.participant, v.currency, money(v.limit, v.currency), money(v.used, v.currency),
+        (v.participant, v.currency, _money(v.limit, v.currency), _money(v.used, v.currency),
          share(v.used, v.limit), "yes" if v.killed else "no",
          ", ".join(f"{g} {bp / 100:g}%" for g, bp in v.backers) or "-")
         for v in lines
     ]
     guarantor_rows = [
-        (g.guarantor, g.currency, money(g.capacity, g.currency), money(g.used, g.currency),
+        (g.guarantor, g.currency, _money(g.capacity, g.currency), _money(g.used, g.currency),
          share(g.used, g.capacity), g.kind, ", ".join(g.participants) or "-")
         for g in guarantors
     ]
@@ -149,3 +177,38 @@ def credit_table(seq: int, lines: list[LineView], guarantors: list[GuarantorView
         f"credit after seq {seq}",
         row(heads[0]), *map(row, line_rows), row(heads[1]), *map(row, guarantor_rows),
     ]
+
+
+def positions_table(positions: list[PositionView]) -> list[str]:
+    """Positions as aligned text, cash in major units: what is owed (a negative payable is
+    owed to the participant), and what is held.
+
+    >>> rows = [PositionView("ULR-A", "CNY", 10, 1_255_000, 0, 0, 0),
+    ...         PositionView("RPU-B", "HKD", -2, -9_600, 4_800, 1, 0)]
+    >>> print("\\n".join(positions_table(rows)))
+    instrument  ccy  qty  net payable  reserved  working buy/sell
+    ULR-A       CNY   10    12,550.00      0.00  0/0
+    RPU-B       HKD   -2       -96.00     48.00  1/0
+    """
+    rows = [("instrument", "ccy", "qty", "net payable", "reserved", "working buy/sell")]
+    rows += [
+        (v.instrument, v.currency, str(v.qty), _money(v.net, v.currency),
+         _money(v.reserved, v.currency), f"{v.working_buy}/{v.working_sell}")
+        for v in positions
+    ]
+    widths = [max(len(row[col]) for row in rows) for col in range(5)]
+    return [
+        "  ".join([
+            row[0].ljust(widths[0]), row[1].ljust(widths[1]), row[2].rjust(widths[2]),
+            row[3].rjust(widths[3]), row[4].rjust(widths[4]), row[5],
+        ])
+        for row in rows
+    ]
+
+
+def _money(amount: int, currency: str) -> str:
+    """Minor units as a major-unit amount with separators, exactly (integers, no float)."""
+    digits = CURRENCY_MINOR_UNITS.get(currency, 2)
+    whole, fraction = divmod(abs(amount), 10**digits)
+    sign = "-" if amount < 0 else ""
+    return f"{sign}{whole:,}.{fraction:0{digits}d}" if digits else f"{sign}{whole:,}"

@@ -322,3 +322,49 @@ def test_watch_when_trades_asked_then_every_trade_is_copied_with_both_sides(harn
         fill.trade_id, "ALICE", "BOB", 4800, 1
     )
     assert not [e for b in desk.risk_events(300) for e in b.events if type(e) is Trade]
+
+
+# -- positions and settlement --------------------------------------------------------------
+
+
+def test_settle_when_a_fill_is_paid_then_the_obligation_and_its_credit_are_released(
+    harness_with_risk, capsys
+):
+    from gateway.cli import main
+
+    alice, bob = harness_with_risk.client("ALICE"), harness_with_risk.client("BOB")
+    bob.sell(INSTRUMENT, 1, 4800)
+    _report(bob, ExecType.NEW)
+    alice.buy(INSTRUMENT, 1, 4800)
+    _report(alice, ExecType.FILL)
+    admin = harness_with_risk.admin()
+
+    owed = admin.credit("ALICE")
+    (position,) = owed.positions
+    assert (position.instrument, position.currency, position.qty, position.net) == (
+        INSTRUMENT, "HKD", 1, 4_800
+    )
+    assert owed.lines[0].used == 4_377  # the payable, converted to the line's CNY
+    sold = {v.instrument: v for v in admin.credit("BOB").positions}[INSTRUMENT]
+    assert (sold.qty, sold.net) == (99, -4_800)  # held 100, and is owed the proceeds
+    alice.credit_status()
+    assert alice.wait_for(lambda m: type(m) is p.CreditStatusReport).positions == [position]
+
+    server = harness_with_risk.server
+    args = ["--endpoint", server.admin_endpoint, "--key-dir", str(harness_with_risk.key_dir)]
+    assert main(["admin", "settle", "ALICE", INSTRUMENT, "4800", *args]) == 0
+    assert main(["admin", "credit", "ALICE", *args]) == 0
+
+    settled = admin.credit("ALICE")
+    assert (settled.positions[0].net, settled.lines[0].used) == (0, 0)
+    printed = capsys.readouterr().out.splitlines()
+    assert '"RiskConfigured"' in printed[0]
+    assert printed[-2].split()[:4] == ["instrument", "ccy", "qty", "net"]
+    assert printed[-1].split()[:4] == [INSTRUMENT, "HKD", "1", "0.00"]
+
+
+def test_settle_when_more_than_owed_then_refused_and_nothing_changes(harness_with_risk):
+    from risk.messages import Settle
+
+    ack = harness_with_risk.admin().request(Settle("ALICE", INSTRUMENT, 1))
+    assert ack.reason == Reason.SETTLEMENT_EXCEEDS_OBLIGATION
