@@ -48,6 +48,7 @@ ADMIN_ARGS = {
     "settle": "PARTICIPANT INSTRUMENT AMOUNT (cash settled, minor units; < 0 received)",
     "credit": "[PARTICIPANT] (read: lines and guarantors, used and limit; its positions)",
     "watch": "(follow risk alerts, kill switches and settings; --trades, --seconds)",
+    "sessions": "[PARTICIPANT] (read: who is logged on, since when, live orders)",
 }
 """What each ``ipx admin`` action takes after its name: its help, and its usage line."""
 
@@ -64,7 +65,9 @@ def add_admin_subcommand(commands) -> None:
     admin.add_argument("--name", default="ops", help="admin key name")
     admin.add_argument("--endpoint", default=ADMIN)
     admin.add_argument("--key-dir", help="key directory (default: the demo key directory)")
-    admin.add_argument("--json", action="store_true", help="credit: one JSON line, not a table")
+    admin.add_argument(
+        "--json", action="store_true", help="credit, sessions: one JSON line, not a table"
+    )
     admin.add_argument("--seconds", type=float, help="watch: stop after this many seconds")
     admin.add_argument("--trades", action="store_true", help="watch: every trade too")
     admin.set_defaults(run=_admin)
@@ -80,6 +83,8 @@ def _admin(args: argparse.Namespace) -> int:
         return _credit(args)
     if action == "watch":
         return _watch(args)
+    if action == "sessions":
+        return _sessions(args)
     builders = {
         "halt": lambda: [SetPhase(target[0], Phase.HALTED)],
         "resume": lambda: [SetPhase(target[0], Phase.CONTINUOUS)],
@@ -141,6 +146,41 @@ def _watch(args: argparse.Namespace) -> int:
     finally:
         client.close()
     return 0
+
+
+def _sessions(args: argparse.Namespace) -> int:
+    """``ipx admin sessions``: the logged-on sessions as a table, or JSON."""
+    if len(args.target) > 1:
+        raise SystemExit(f"usage: ipx admin sessions {ADMIN_ARGS['sessions']}")
+    client = _admin_client(args)
+    report = client.sessions(args.target[0] if args.target else "")
+    client.close()
+    print(show(report) if args.json else "\n".join(sessions_table(report.sessions)))
+    return 0
+
+
+def sessions_table(sessions: list) -> list[str]:
+    """Sessions as aligned text, logon times in UTC.
+
+    >>> from gateway.protocol import SessionView
+    >>> day = 1_796_400_000_000_000_000
+    >>> print("\\n".join(sessions_table([SessionView("MM-A", "00ab", day, 1000, False, 4)])))
+    participant  connection  logged on (UTC)      heartbeat  cancel on disconnect  live orders
+    MM-A         00ab        2026-12-04 16:00:00  1000 ms    no                              4
+    """
+    import datetime as dt
+
+    rows = [("participant", "connection", "logged on (UTC)", "heartbeat",
+             "cancel on disconnect", "live orders")]
+    for v in sessions:
+        when = dt.datetime.fromtimestamp(v.logon_ts // 10**9, dt.UTC).strftime("%Y-%m-%d %H:%M:%S")
+        rows.append((v.participant, v.connection, when, f"{v.heartbeat_ms} ms",
+                     "yes" if v.cancel_on_disconnect else "no", str(v.live_orders)))
+    widths = [max(len(row[col]) for row in rows) for col in range(6)]
+    return [
+        "  ".join([*(row[c].ljust(widths[c]) for c in range(5)), row[5].rjust(widths[5])])
+        for row in rows
+    ]
 
 
 def _credit(args: argparse.Namespace) -> int:

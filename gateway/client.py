@@ -363,6 +363,11 @@ class AdminClient:
         self._next += 1
         return self._ask(p.CreditQuery(self._next, participant), timeout_ms)
 
+    def sessions(self, participant: str = "", timeout_ms: int = 5000) -> p.SessionsReport:
+        """The logged-on order-entry sessions (one participant's, or all)."""
+        self._next += 1
+        return self._ask(p.SessionsQuery(self._next, participant), timeout_ms)
+
     def watch(self, on: bool = True, trades: bool = False, timeout_ms: int = 5000) -> p.Watching:
         """Follow (or stop following) the risk desk's stream on this connection; ``trades``
         adds every trade (a drop copy)."""

@@ -106,6 +106,7 @@ class Session:
         "last_recv_ns",
         "last_send_ns",
         "logged_on",
+        "logon_ts",
         "orders",
         "participant",
         "routing_id",
@@ -128,6 +129,8 @@ class Session:
         self.last_recv_ns = now_ns
         self.last_send_ns = now_ns
         self.logged_on = True
+        self.logon_ts = 0
+        """The exchange's time of the logon (ns), for the operators' session list."""
         self.orders: dict[int, OrderRecord] = {}
         """The session's live orders by engine order id (what cancel-on-disconnect removes)."""
 

@@ -14,8 +14,9 @@ Responses (server to client): :class:`LogonAck`, :class:`LogonReject`,
 Admin port: :class:`AdminRequest` wraps an engine command unchanged; :class:`AdminAck`
 answers with the events it caused. :class:`CreditQuery` reads the credit state, answered by
 :class:`CreditReport`. :class:`Watch` subscribes the connection to the risk desk's stream,
-:class:`RiskEvents`, confirmed by :class:`Watching`. Their unions :data:`AnyAdminRequest`
-and :data:`AnyAdminReply`.
+:class:`RiskEvents`, confirmed by :class:`Watching`. :class:`SessionsQuery` lists who is
+logged on (:class:`SessionsReport`). Their unions :data:`AnyAdminRequest` and
+:data:`AnyAdminReply`.
 
 These types are separate from the engine's commands on purpose: the wire carries client
 order ids and never a participant (the server takes the participant from the key that signed
@@ -459,5 +460,35 @@ class RiskEvents(Msg, tag=46):
     events: list[ExchangeEvent]
 
 
-AnyAdminRequest = AdminRequest | CreditQuery | Watch
-AnyAdminReply = AdminAck | CreditReport | Watching | RiskEvents
+class SessionsQuery(Msg, tag=47):
+    """List the logged-on order-entry sessions (one participant's, or all for ``""``);
+    answered at once by :class:`SessionsReport`, never sequenced."""
+
+    request_id: int
+    participant: Annotated[str, msgspec.Meta(max_length=64)] = ""
+
+
+class SessionView(msgspec.Struct, array_like=True, frozen=True):
+    """One logged-on session, as an operator sees it."""
+
+    participant: str
+    connection: str
+    """The connection's routing id, in hex."""
+    logon_ts: int
+    heartbeat_ms: int
+    cancel_on_disconnect: bool
+    live_orders: int
+    """Orders entered in this session that are still live (what cancel-on-disconnect takes)."""
+
+
+class SessionsReport(Msg, tag=48):
+    """The answer to :class:`SessionsQuery`, by participant, oldest logon first."""
+
+    request_id: int
+    seq: int
+    sessions: list[SessionView]
+    reason: Reason = Reason.NONE
+
+
+AnyAdminRequest = AdminRequest | CreditQuery | Watch | SessionsQuery
+AnyAdminReply = AdminAck | CreditReport | Watching | RiskEvents | SessionsReport

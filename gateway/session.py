@@ -184,11 +184,16 @@ class Gateway(ReportRouting):
                 reply = p.CreditReport(request.request_id, 0, [], [], reason)
             elif kind is p.Watch:
                 reply = p.Watching(request.request_id, 0, False, reason)
+            elif kind is p.SessionsQuery:
+                reply = p.SessionsReport(request.request_id, 0, [], reason)
             else:
                 reply = p.AdminAck(request.request_id, 0, reason, [])
             self.entries.append((REPLY, None, rid, encode(reply), True))
         elif kind is p.CreditQuery:  # answered between commands: it sees every one before it
             self.entries.append((CREDIT, None, rid, request, True))
+        elif kind is p.SessionsQuery:
+            reply = p.SessionsReport(request.request_id, self.seq, self._session_views(request))
+            self.entries.append((REPLY, None, rid, encode(reply), True))
         elif kind is p.Watch:
             if request.on:
                 self.watchers[rid] = request.trades
@@ -198,6 +203,19 @@ class Gateway(ReportRouting):
             self.entries.append((REPLY, None, rid, encode(reply), True))
         else:
             self.entries.append((ADMIN, request.command, rid, request.request_id, None))
+
+    def _session_views(self, query: p.SessionsQuery) -> list[p.SessionView]:
+        """The logged-on sessions (of ``query.participant``, if named) by participant, then
+        by logon time."""
+        views = [
+            p.SessionView(
+                s.participant.name, s.routing_id.hex(), s.logon_ts, s.heartbeat_ns // 1_000_000,
+                s.cancel_on_disconnect, len(s.orders),
+            )
+            for s in self.sessions.values()
+            if s.logged_on and (not query.participant or s.participant.name == query.participant)
+        ]
+        return sorted(views, key=lambda v: (v.participant, v.logon_ts))
 
     def on_admin_peer_lost(self, rid: bytes) -> None:
         """An admin connection is gone (a send found no route): stop streaming to it."""
@@ -385,6 +403,7 @@ class Gateway(ReportRouting):
             rid, participant, heartbeat_ms * 1_000_000, msg.cancel_on_disconnect, bucket, now_ns
         )
         self.sessions[rid] = session
+        session.logon_ts = self.clock()
         ack = p.LogonAck(
             participant.name,
             p.PROTOCOL_VERSION,
@@ -392,7 +411,7 @@ class Gateway(ReportRouting):
             config.throttle_rate,
             config.throttle_burst,
             config.max_message_size,
-            self.clock(),
+            session.logon_ts,
         )
         self.entries.append((LOGON, None, session, ack, False))
         return None

@@ -85,3 +85,38 @@ def test_heartbeat_when_bucket_is_empty_then_not_throttled(harness):
     alice.send(p.Heartbeat(1))
     alice.send(p.Logout())
     assert type(alice.wait_for(lambda m: type(m) is p.Logout)) is p.Logout
+
+
+# -- the operators' list of sessions (SessionsQuery on the admin port) ---------------------
+
+
+def test_sessions_query_when_firms_log_on_then_each_session_is_listed_with_its_orders(harness):
+    trader = harness.client("ALICE", cancel_on_disconnect=False, heartbeat_ms=2000)
+    _new(trader)
+    _new(trader)
+    desk = harness.client("ALICE")
+    harness.client("BOB")
+    admin = harness.admin()
+
+    every = admin.sessions()
+    assert [(v.participant, v.heartbeat_ms, v.cancel_on_disconnect, v.live_orders)
+            for v in every.sessions] == [
+        ("ALICE", 2000, False, 2), ("ALICE", 1000, True, 0), ("BOB", 1000, True, 0)
+    ]
+    assert every.sessions[0].logon_ts <= every.sessions[1].logon_ts
+
+    desk.logout()
+    wait_until(lambda: len(admin.sessions("ALICE").sessions) == 1)
+    (left,) = admin.sessions("ALICE").sessions
+    assert (left.cancel_on_disconnect, left.live_orders) == (False, 2)  # the trader stays
+
+
+def test_admin_sessions_cli_prints_a_table(harness, capsys):
+    from gateway.cli import main
+
+    harness.client("CAROL")
+    args = ["--endpoint", harness.server.admin_endpoint, "--key-dir", str(harness.key_dir)]
+    assert main(["admin", "sessions", "CAROL", *args]) == 0
+    header, row = capsys.readouterr().out.splitlines()
+    assert header.split()[:2] == ["participant", "connection"]
+    assert (row.split()[0], row.split()[-1]) == ("CAROL", "0")
