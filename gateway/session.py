@@ -4,9 +4,11 @@ Public type: :class:`Gateway` (the layer).
 
 Like h11, this module does no I/O: :mod:`gateway.server` feeds it frames and the clock and
 sends what it produces, so every rule here (logon, throttle, idempotent client order ids,
-ownership, cancel-on-disconnect) is testable without a network. Who is connected and what
-they own is :mod:`gateway.participants`; turning the core's events into FIX reports for the
-orders' owners is :mod:`gateway.reports`.
+ownership, cancel-on-disconnect, market maker protection) is testable without a network.
+Who is connected and what they own is :mod:`gateway.participants`; turning the core's events
+into FIX reports for the orders' owners, and answering status and credit queries, is
+:mod:`gateway.reports`; the admin port's reads (credit, sessions) and the risk desk's stream
+(:class:`~gateway.protocol.Watch`) are served here between commands.
 """
 
 from __future__ import annotations
@@ -69,10 +71,11 @@ SELL = Side.SELL
 class Gateway(ReportRouting):
     """Sessions, client order ids and report routing around one :class:`~engine.core.Core`.
 
-    Feed it with :meth:`on_order_frame`, :meth:`on_admin_frame`, :meth:`on_peer_lost` and
-    :meth:`on_timer`; then :meth:`process` sequences what accumulated, journals it, applies
-    it and leaves the replies in :attr:`out` (order port: routing id -> responses, in request
-    order, sent as one frame per connection) and :attr:`admin_out` (admin port:
+    Feed it with :meth:`on_order_frame`, :meth:`on_admin_frame`, :meth:`on_peer_lost`,
+    :meth:`on_admin_peer_lost` and :meth:`on_timer`; then :meth:`process` sequences what
+    accumulated, journals it, applies it and leaves the replies in :attr:`out` (order port:
+    routing id -> responses, in request order, sent as one frame per connection) and
+    :attr:`admin_out` (admin port:
     ``(routing_id, frame)`` pairs).
     """
 
