@@ -75,8 +75,7 @@ class Gateway(ReportRouting):
     :meth:`on_admin_peer_lost` and :meth:`on_timer`; then :meth:`process` sequences what
     accumulated, journals it, applies it and leaves the replies in :attr:`out` (order port:
     routing id -> responses, in request order, sent as one frame per connection) and
-    :attr:`admin_out` (admin port:
-    ``(routing_id, frame)`` pairs).
+    :attr:`admin_out` (admin port: ``(routing_id, frame)`` pairs).
     """
 
     def __init__(
