@@ -1,9 +1,10 @@
-"""The analyst's commands, ``ipx feed`` and ``ipx chart``, for ``gateway/cli.py`` to mount.
+"""The analyst's commands, ``ipx feed``, ``ipx instruments`` and ``ipx chart``, for
+``gateway/cli.py`` to mount.
 
-Public functions: :func:`add_subcommands`, :func:`run_feed`, :func:`run_chart`,
-:func:`connect`.
+Public functions: :func:`add_subcommands`, :func:`run_feed`, :func:`run_instruments`,
+:func:`run_chart`, :func:`connect`, :func:`instruments_table`.
 
-Both commands find the instruments through the snapshot port's directory, so an analyst
+Each command finds the instruments through the snapshot port's directory, so an analyst
 needs only the two endpoints (and, on a licensed feed, the server's public key and a
 client certificate whose public key the exchange has allowed).
 """
@@ -14,13 +15,15 @@ import argparse
 import sys
 from pathlib import Path
 
+import msgspec
 import zmq
 import zmq.auth
 
+from engine.instruments import Instrument
 from marketdata.chart import draw, record
 from marketdata.client import ClientCurve, FeedClient
 from marketdata.messages import CHANNELS
-from marketdata.ticker import run_json, run_ticker
+from marketdata.ticker import format_price, run_json, run_ticker
 
 DEFAULT_PUB = "tcp://127.0.0.1:5556"
 DEFAULT_SNAPSHOT = "tcp://127.0.0.1:5557"
@@ -28,7 +31,7 @@ CONNECT_TIMEOUT_S = 5.0
 
 
 def add_subcommands(subparsers: argparse._SubParsersAction) -> None:
-    """Add ``feed`` and ``chart`` to the ``ipx`` parser's subcommands."""
+    """Add ``feed``, ``instruments`` and ``chart`` to the ``ipx`` parser's subcommands."""
     feed = subparsers.add_parser("feed", help="live ticker of the market-data feed")
     _endpoints(feed)
     feed.add_argument("instruments", nargs="*", help="instrument ids (default: all listed)")
@@ -38,6 +41,10 @@ def add_subcommands(subparsers: argparse._SubParsersAction) -> None:
     feed.add_argument("--seconds", type=float, help="stop after this many seconds")
     feed.add_argument("--count", type=int, help="stop after this many updates")
     feed.set_defaults(run=run_feed)
+    listed = subparsers.add_parser("instruments", help="the listed instruments' reference data")
+    _endpoints(listed)
+    listed.add_argument("--json", action="store_true", help="each instrument as a JSON line")
+    listed.set_defaults(run=run_instruments)
     chart = subparsers.add_parser("chart", help="PNG of an instrument's price, volume, depth")
     _endpoints(chart)
     chart.add_argument("instrument")
@@ -97,6 +104,35 @@ def run_feed(args: argparse.Namespace) -> int:
         finally:
             client.close()
     return 0
+
+
+def run_instruments(args: argparse.Namespace) -> int:
+    """``ipx instruments``: what the exchange lists, from its snapshot port's directory."""
+    with zmq.Context() as ctx:
+        client = connect(ctx, args)
+        infos = client.directory
+        client.close()
+    listed = [info.reference for info in infos if info.reference is not None]
+    if args.json:
+        for instrument in listed:
+            print(msgspec.json.encode(instrument).decode())
+    else:
+        print("\n".join(instruments_table(listed)))
+    return 0
+
+
+def instruments_table(instruments: list[Instrument]) -> list[str]:
+    """One aligned row per instrument: the right it conveys and how it trades."""
+    rows = [("instrument", "kind", "ip type", "right", "territory", "term", "ccy", "tick",
+             "lot", "reference", "regime")]
+    for i in instruments:
+        term = f"{i.term_start:%Y-%m-%d}..{i.term_end:%Y-%m-%d}"
+        rows.append((i.instrument_id, i.kind, i.ip_type, i.right, ",".join(i.territory), term,
+                     i.currency, str(i.tick_size), str(i.lot_size),
+                     format_price(i.reference_price, i.minor_units), i.regime))
+    widths = [max(len(row[col]) for row in rows) for col in range(len(rows[0]))]
+    return ["  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip()
+            for row in rows]
 
 
 def run_chart(args: argparse.Namespace) -> int:

@@ -22,6 +22,8 @@ from __future__ import annotations
 
 import msgspec
 
+from engine.instruments import Instrument
+
 CHANNELS = "TQDOAHBS"
 """Trades, Quote (best bid and offer), Depth (top N levels), Orders (order by order),
 Auction indications, Halt/phase status (phase, reference price, band), Bars, Statistics."""
@@ -261,7 +263,8 @@ class SnapshotReject(Msg, tag=32):
 
 
 class InstrumentInfo(msgspec.Struct, array_like=True, gc=False, frozen=True):
-    """What a terminal needs to show an instrument: its name and how to format its prices."""
+    """What a terminal needs to show an instrument (its name and how to format its prices),
+    and what an analyst needs to know of it: ``reference``, the whole reference data."""
 
     instrument: str
     name: str
@@ -269,6 +272,9 @@ class InstrumentInfo(msgspec.Struct, array_like=True, gc=False, frozen=True):
     minor_units: int
     tick_size: int
     lot_size: int
+    reference: Instrument | None = None
+    """The IP right it conveys (IP type, assets, right, territory, field of use, term), its
+    kind, band and regime, and a derivative's terms, as listed."""
 
 
 class Directory(Msg, tag=33):

@@ -127,4 +127,4 @@ def queues(book: Book, keys: Iterable[int]) -> list[QueueTuple]:
 def _info(book: Book) -> InstrumentInfo:
     i = book.instrument
     return InstrumentInfo(i.instrument_id, i.name, i.currency, i.minor_units, i.tick_size,
-                          i.lot_size)
+                          i.lot_size, i)

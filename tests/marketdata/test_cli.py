@@ -113,3 +113,19 @@ def test_chart_when_the_market_is_untouched_then_no_sample_at_time_zero_and_a_pn
     assert all(sample[1:] == (0, 0) for sample in rec.depth)
     out = draw(rec, tmp_path / "empty.png")
     assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_instruments_when_listed_then_a_row_each_with_its_ip_scope(server, capsys):
+    assert ipx(server, "instruments") == 0
+    header, *rows = capsys.readouterr().out.splitlines()
+    assert header.split()[:4] == ["instrument", "kind", "ip", "type"]
+    assert [row.split()[0] for row in rows] == list(IIDS)
+
+    assert ipx(server, "instruments", "--json") == 0
+    listed = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    core = make_core()
+    for got in listed:
+        want = core.book(got["instrument_id"]).instrument
+        assert (got["kind"], got["ip_type"], got["right"], got["territory"]) == (
+            want.kind, want.ip_type, want.right, list(want.territory)
+        )
