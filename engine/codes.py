@@ -138,6 +138,10 @@ class Reason(IntEnum):
         4010,
         "Market maker protection froze the quotes: resend with mmp_reset, or wait it out.",
     )
+    LOGGED_OUT_BY_OPERATOR = (
+        4011,
+        "An operator ended the session (its cancel-on-disconnect choice applies).",
+    )
 
     # 9xxx gateway: the bytes on the wire
     MALFORMED = (

@@ -49,6 +49,7 @@ ADMIN_ARGS = {
     "credit": "[PARTICIPANT] (read: lines and guarantors, used and limit; its positions)",
     "watch": "(follow risk alerts, kill switches and settings; --trades, --seconds)",
     "sessions": "[PARTICIPANT] (read: who is logged on, since when, live orders)",
+    "logout": "PARTICIPANT (end its sessions; each one's cancel-on-disconnect applies)",
 }
 """What each ``ipx admin`` action takes after its name: its help, and its usage line."""
 
@@ -83,7 +84,7 @@ def _admin(args: argparse.Namespace) -> int:
         return _credit(args)
     if action == "watch":
         return _watch(args)
-    if action == "sessions":
+    if action in ("sessions", "logout"):
         return _sessions(args)
     builders = {
         "halt": lambda: [SetPhase(target[0], Phase.HALTED)],
@@ -149,11 +150,16 @@ def _watch(args: argparse.Namespace) -> int:
 
 
 def _sessions(args: argparse.Namespace) -> int:
-    """``ipx admin sessions``: the logged-on sessions as a table, or JSON."""
-    if len(args.target) > 1:
-        raise SystemExit(f"usage: ipx admin sessions {ADMIN_ARGS['sessions']}")
+    """``ipx admin sessions`` (the logged-on sessions) or ``ipx admin logout`` (the ones it
+    ended), as a table or JSON."""
+    action, target = args.action, args.target
+    if len(target) > 1 or (action == "logout" and not target):
+        raise SystemExit(f"usage: ipx admin {action} {ADMIN_ARGS[action]}")
     client = _admin_client(args)
-    report = client.sessions(args.target[0] if args.target else "")
+    if action == "logout":
+        report = client.end_sessions(target[0])
+    else:
+        report = client.sessions(target[0] if target else "")
     client.close()
     print(show(report) if args.json else "\n".join(sessions_table(report.sessions)))
     return 0

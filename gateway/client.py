@@ -368,6 +368,11 @@ class AdminClient:
         self._next += 1
         return self._ask(p.SessionsQuery(self._next, participant), timeout_ms)
 
+    def end_sessions(self, participant: str, timeout_ms: int = 5000) -> p.SessionsReport:
+        """Log every session of ``participant`` out; the report lists those ended."""
+        self._next += 1
+        return self._ask(p.EndSessions(self._next, participant), timeout_ms)
+
     def watch(self, on: bool = True, trades: bool = False, timeout_ms: int = 5000) -> p.Watching:
         """Follow (or stop following) the risk desk's stream on this connection; ``trades``
         adds every trade (a drop copy)."""

@@ -15,7 +15,8 @@ Admin port: :class:`AdminRequest` wraps an engine command unchanged; :class:`Adm
 answers with the events it caused. :class:`CreditQuery` reads the credit state, answered by
 :class:`CreditReport`. :class:`Watch` subscribes the connection to the risk desk's stream,
 :class:`RiskEvents`, confirmed by :class:`Watching`. :class:`SessionsQuery` lists who is
-logged on (:class:`SessionsReport`). Their unions :data:`AnyAdminRequest` and
+logged on and :class:`EndSessions` logs a participant out (both answered by
+:class:`SessionsReport`). Their unions :data:`AnyAdminRequest` and
 :data:`AnyAdminReply`.
 
 These types are separate from the engine's commands on purpose: the wire carries client
@@ -468,6 +469,15 @@ class SessionsQuery(Msg, tag=47):
     participant: Annotated[str, msgspec.Meta(max_length=64)] = ""
 
 
+class EndSessions(Msg, tag=49):
+    """End every logged-on session of ``participant`` (an operator's forced logout): each
+    gets ``Logout(LOGGED_OUT_BY_OPERATOR)`` and its cancel-on-disconnect choice applies.
+    Answered by a :class:`SessionsReport` listing the sessions it ended."""
+
+    request_id: int
+    participant: Annotated[str, msgspec.Meta(min_length=1, max_length=64)]
+
+
 class SessionView(msgspec.Struct, array_like=True, frozen=True):
     """One logged-on session, as an operator sees it."""
 
@@ -482,7 +492,8 @@ class SessionView(msgspec.Struct, array_like=True, frozen=True):
 
 
 class SessionsReport(Msg, tag=48):
-    """The answer to :class:`SessionsQuery`, by participant, oldest logon first."""
+    """The answer to :class:`SessionsQuery` (or :class:`EndSessions`: the sessions ended), by
+    participant, oldest logon first."""
 
     request_id: int
     seq: int
@@ -490,5 +501,5 @@ class SessionsReport(Msg, tag=48):
     reason: Reason = Reason.NONE
 
 
-AnyAdminRequest = AdminRequest | CreditQuery | Watch | SessionsQuery
+AnyAdminRequest = AdminRequest | CreditQuery | Watch | SessionsQuery | EndSessions
 AnyAdminReply = AdminAck | CreditReport | Watching | RiskEvents | SessionsReport

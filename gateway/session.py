@@ -186,15 +186,20 @@ class Gateway(ReportRouting):
                 reply = p.CreditReport(request.request_id, 0, [], [], reason)
             elif kind is p.Watch:
                 reply = p.Watching(request.request_id, 0, False, reason)
-            elif kind is p.SessionsQuery:
+            elif kind is p.SessionsQuery or kind is p.EndSessions:
                 reply = p.SessionsReport(request.request_id, 0, [], reason)
             else:
                 reply = p.AdminAck(request.request_id, 0, reason, [])
             self.entries.append((REPLY, None, rid, encode(reply), True))
         elif kind is p.CreditQuery:  # answered between commands: it sees every one before it
             self.entries.append((CREDIT, None, rid, request, True))
-        elif kind is p.SessionsQuery:
-            reply = p.SessionsReport(request.request_id, self.seq, self._session_views(request))
+        elif kind is p.SessionsQuery or kind is p.EndSessions:
+            views = self._session_views(request.participant)
+            if kind is p.EndSessions:
+                for session in [s for s in self.sessions.values() if s.logged_on]:
+                    if session.participant.name == request.participant:
+                        self._end_session(session, Reason.LOGGED_OUT_BY_OPERATOR, notify=True)
+            reply = p.SessionsReport(request.request_id, self.seq, views)
             self.entries.append((REPLY, None, rid, encode(reply), True))
         elif kind is p.Watch:
             if request.on:
@@ -206,16 +211,16 @@ class Gateway(ReportRouting):
         else:
             self.entries.append((ADMIN, request.command, rid, request.request_id, None))
 
-    def _session_views(self, query: p.SessionsQuery) -> list[p.SessionView]:
-        """The logged-on sessions (of ``query.participant``, if named) by participant, then
-        by logon time."""
+    def _session_views(self, participant: str) -> list[p.SessionView]:
+        """The logged-on sessions (of ``participant``, if named) by participant, then by
+        logon time."""
         views = [
             p.SessionView(
                 s.participant.name, s.routing_id.hex(), s.logon_ts, s.heartbeat_ns // 1_000_000,
                 s.cancel_on_disconnect, len(s.orders),
             )
             for s in self.sessions.values()
-            if s.logged_on and (not query.participant or s.participant.name == query.participant)
+            if s.logged_on and (not participant or s.participant.name == participant)
         ]
         return sorted(views, key=lambda v: (v.participant, v.logon_ts))
 

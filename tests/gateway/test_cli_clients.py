@@ -86,6 +86,7 @@ def test_admin_cli_when_day_ends_then_prints_each_event_by_name(harness, capsys)
                                         "GUARANTOR[=SHARE_BP] ... (limit in minor units) (a "
                                         "line needs at least one guarantor)"),
         (["credit", "BOB", "ALICE"], "usage: ipx admin credit [PARTICIPANT]"),
+        (["logout"], "usage: ipx admin logout PARTICIPANT"),
     ],
 )
 def test_admin_cli_when_arguments_wrong_then_usage_before_connecting(argv, problem, tmp_path):

@@ -120,3 +120,27 @@ def test_admin_sessions_cli_prints_a_table(harness, capsys):
     header, row = capsys.readouterr().out.splitlines()
     assert header.split()[:2] == ["participant", "connection"]
     assert (row.split()[0], row.split()[-1]) == ("CAROL", "0")
+
+
+def test_end_sessions_when_operator_logs_a_firm_out_then_each_session_ends_by_its_choice(
+    harness,
+):
+    keeps = harness.client("ALICE", cancel_on_disconnect=False)
+    kept = _new(keeps)
+    cancels = harness.client("ALICE")
+    pulled = _new(cancels)
+    bob = harness.client("BOB")
+    admin = harness.admin()
+
+    ended = admin.end_sessions("ALICE")
+
+    assert [(v.participant, v.live_orders) for v in ended.sessions] == [("ALICE", 1)] * 2
+    for client in (keeps, cancels):
+        logout = client.wait_for(lambda m: type(m) is p.Logout)
+        assert logout.reason == Reason.LOGGED_OUT_BY_OPERATOR
+    book = harness.server.core.book(INSTRUMENT)
+    wait_until(lambda: pulled.order_id not in book.orders)
+    assert kept.order_id in book.orders  # that session opted out of cancel-on-disconnect
+    assert [v.participant for v in admin.sessions().sessions] == ["BOB"]
+    bob.status(kept.cl_ord_id)  # BOB is unharmed (and cannot see ALICE's order)
+    assert bob.wait_for(lambda m: type(m) is p.ExecutionReport).reason == Reason.UNKNOWN_ORDER
