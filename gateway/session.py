@@ -116,6 +116,13 @@ class Gateway(ReportRouting):
         self._next_tick_ns = 0
         self.offline: dict[str, Session] = {}
         """Placeholder sessions owning the orders recovered from the journal."""
+        self._admin_handlers = {
+            p.AdminRequest: self._admin_command,
+            p.CreditQuery: self._credit_query,
+            p.SessionsQuery: self._sessions_query,
+            p.EndSessions: self._end_sessions,
+            p.Watch: self._watch,
+        }
         self._handlers = {
             p.NewOrder: self._new_order,
             p.CancelOrder: self._cancel,
@@ -177,39 +184,40 @@ class Gateway(ReportRouting):
             request = decode_admin_request(payload)
         except WireError as error:
             ack = p.AdminAck(peek(payload)[1], 0, error.reason, [], error.text[:200])
-            self.entries.append((REPLY, None, rid, encode(ack), True))
+            self._admin_reply(rid, ack)
             return
-        kind = type(request)
         if user not in self.admins:
-            reason = Reason.NOT_AUTHORISED
-            if kind is p.CreditQuery:
-                reply = p.CreditReport(request.request_id, 0, [], [], reason)
-            elif kind is p.Watch:
-                reply = p.Watching(request.request_id, 0, False, reason)
-            elif kind is p.SessionsQuery or kind is p.EndSessions:
-                reply = p.SessionsReport(request.request_id, 0, [], reason)
-            else:
-                reply = p.AdminAck(request.request_id, 0, reason, [])
-            self.entries.append((REPLY, None, rid, encode(reply), True))
-        elif kind is p.CreditQuery:  # answered between commands: it sees every one before it
-            self.entries.append((CREDIT, None, rid, request, True))
-        elif kind is p.SessionsQuery or kind is p.EndSessions:
-            views = self._session_views(request.participant)
-            if kind is p.EndSessions:
-                for session in [s for s in self.sessions.values() if s.logged_on]:
-                    if session.participant.name == request.participant:
-                        self._end_session(session, Reason.LOGGED_OUT_BY_OPERATOR, notify=True)
-            reply = p.SessionsReport(request.request_id, self.seq, views)
-            self.entries.append((REPLY, None, rid, encode(reply), True))
-        elif kind is p.Watch:
-            if request.on:
-                self.watchers[rid] = request.trades
-            else:
-                self.watchers.pop(rid, None)
-            reply = p.Watching(request.request_id, self.seq, request.on)
-            self.entries.append((REPLY, None, rid, encode(reply), True))
+            self._admin_reply(rid, _admin_refusal(request, Reason.NOT_AUTHORISED))
+            return
+        self._admin_handlers[type(request)](rid, request)
+
+    def _admin_reply(self, rid: bytes, reply: p.Msg) -> None:
+        self.entries.append((REPLY, None, rid, encode(reply), True))
+
+    def _admin_command(self, rid: bytes, request: p.AdminRequest) -> None:
+        self.entries.append((ADMIN, request.command, rid, request.request_id, None))
+
+    def _credit_query(self, rid: bytes, request: p.CreditQuery) -> None:
+        # Answered between commands, like a status query: it sees every command before it.
+        self.entries.append((CREDIT, None, rid, request, True))
+
+    def _sessions_query(self, rid: bytes, request: p.SessionsQuery) -> None:
+        views = self._session_views(request.participant)
+        self._admin_reply(rid, p.SessionsReport(request.request_id, self.seq, views))
+
+    def _end_sessions(self, rid: bytes, request: p.EndSessions) -> None:
+        views = self._session_views(request.participant)
+        for session in [s for s in self.sessions.values() if s.logged_on]:
+            if session.participant.name == request.participant:
+                self._end_session(session, Reason.LOGGED_OUT_BY_OPERATOR, notify=True)
+        self._admin_reply(rid, p.SessionsReport(request.request_id, self.seq, views))
+
+    def _watch(self, rid: bytes, request: p.Watch) -> None:
+        if request.on:
+            self.watchers[rid] = request.trades
         else:
-            self.entries.append((ADMIN, request.command, rid, request.request_id, None))
+            self.watchers.pop(rid, None)
+        self._admin_reply(rid, p.Watching(request.request_id, self.seq, request.on))
 
     def _session_views(self, participant: str) -> list[p.SessionView]:
         """The logged-on sessions (of ``participant``, if named) by participant, then by
@@ -626,6 +634,18 @@ def _origin(entry: tuple) -> Origin | None:
 def _participant(name: str, config: ServerConfig) -> Participant:
     limits = config.mmp.get(name)
     return Participant(name, MarketMakerProtection(limits) if limits is not None else None)
+
+
+def _admin_refusal(request: p.AnyAdminRequest, reason: Reason) -> p.Msg:
+    """An admin request refused, in the reply type its sender waits for."""
+    kind, request_id = type(request), request.request_id
+    if kind is p.CreditQuery:
+        return p.CreditReport(request_id, 0, [], [], reason)
+    if kind is p.Watch:
+        return p.Watching(request_id, 0, False, reason)
+    if kind is p.SessionsQuery or kind is p.EndSessions:
+        return p.SessionsReport(request_id, 0, [], reason)
+    return p.AdminAck(request_id, 0, reason, [])
 
 
 def _ignore(session: Session, msg: p.Heartbeat) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from engine.codes import Reason
-from engine.messages import MassCancel, Phase, SetPhase
+from engine.messages import MassCancel, Phase, SetPhase, Tick
 from gateway import protocol as p
 from gateway.auth import load_key_pair
 from gateway.client import AdminClient
@@ -103,3 +103,38 @@ def test_admin_kill_switch_when_participant_has_orders_then_all_cancelled_and_re
 def test_admin_when_command_is_refused_then_ack_carries_the_reason(harness):
     ack = harness.admin().request(SetPhase("NO-SUCH", Phase.HALTED))
     assert ack.reason == Reason.UNKNOWN_INSTRUMENT
+
+
+@pytest.mark.parametrize(
+    ("request_", "reply_type"),
+    [
+        (p.CreditQuery(7), p.CreditReport),
+        (p.SessionsQuery(7), p.SessionsReport),
+        (p.EndSessions(7, "BOB"), p.SessionsReport),
+        (p.Watch(7), p.Watching),
+        (p.AdminRequest(7, Tick()), p.AdminAck),
+    ],
+)
+def test_admin_request_when_key_is_not_an_admins_then_refused_in_its_reply_type(
+    key_dir, tmp_path, request_, reply_type
+):
+    """Defence behind the ZAP domain (which admits only admin keys to the admin port): the
+    gateway itself refuses a request whose key is not an admin's, and changes nothing."""
+    from gateway.codec import decode_admin_reply, encode
+    from gateway.journal import MemoryJournal
+    from gateway.server import Server
+    from tests.gateway.conftest import make_config
+
+    server = Server(make_config(key_dir, tmp_path), journal=MemoryJournal())
+    gateway = server.gateway
+    try:
+        gateway.on_admin_frame(b"rid", "ALICE", encode(request_))
+        gateway.process()
+        ((rid, frame),) = gateway.take_replies()[1]
+    finally:
+        server.close()
+    reply = decode_admin_reply(frame)
+    assert (rid, type(reply), reply.request_id, reply.reason) == (
+        b"rid", reply_type, 7, Reason.NOT_AUTHORISED
+    )
+    assert (gateway.seq, gateway.watchers) == (0, {})
