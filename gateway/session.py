@@ -292,10 +292,10 @@ class Gateway(ReportRouting):
             self._route(entry, events, seq, ts)
             produced += events
         if self.watchers and produced:
-            self._stream_risk(produced)
+            self._stream_to_watchers(produced)
         return produced
 
-    def _stream_risk(self, events: list[Event]) -> None:
+    def _stream_to_watchers(self, events: list[Event]) -> None:
         """Send the batch's risk events (and trades, to those who asked) to every watching
         admin connection; each frame is encoded once, and only when it has something."""
         frames = {}
