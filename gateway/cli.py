@@ -309,7 +309,14 @@ def _order(args: argparse.Namespace) -> int:
             lambda msg: type(msg) is MassStatusReport and msg.request_id == request_id,
         )
     else:
+        from gateway.protocol import ExecType, ExecutionReport
+
         client.status(args.cl_ord_id)
+        return _finish(
+            client,
+            args.wait,
+            lambda msg: type(msg) is ExecutionReport and msg.exec_type == ExecType.ORDER_STATUS,
+        )
     return _finish(client, args.wait)
 
 

@@ -108,3 +108,16 @@ def test_quote_cli_when_a_price_is_not_an_integer_then_exits_saying_so(tmp_path)
         main(["quote", INSTRUMENT, "48.2", "10", "4830", "10", "--key-dir", str(tmp_path)])
 
     assert str(exited.value).startswith("ipx quote: prices and quantities are integers")
+
+
+def test_order_status_cli_when_asked_then_prints_the_status_and_returns_at_once(harness, capsys):
+    (order,) = _order(harness, capsys, "buy", INSTRUMENT, "3", "4800")
+    endpoint, key_dir = harness.server.order_endpoint, str(harness.key_dir)
+    # --wait far beyond the test's patience: the answer itself ends the command.
+    status = main([
+        "order", "status", str(order["cl_ord_id"]), "-p", "ALICE", "--endpoint", endpoint,
+        "--key-dir", key_dir, "--wait", "600000",
+    ])
+    assert status == 0
+    (report,) = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert (report["exec_type"], report["leaves_qty"]) == ("ORDER_STATUS", 3)
