@@ -24,8 +24,8 @@ from engine.messages import (
     Tick,
     Uncross,
 )
-from gateway.cli_output import key_dir, show
-from risk.report import credit_table, positions_table
+from gateway.cli_output import credit_table, key_dir, positions_table, show
+from marketdata.ticker import aligned
 
 ADMIN = "tcp://127.0.0.1:5558"
 ADMIN_ARGS = {
@@ -182,11 +182,7 @@ def sessions_table(sessions: list) -> list[str]:
         when = dt.datetime.fromtimestamp(v.logon_ts // 10**9, dt.UTC).strftime("%Y-%m-%d %H:%M:%S")
         rows.append((v.participant, v.connection, when, f"{v.heartbeat_ms} ms",
                      "yes" if v.cancel_on_disconnect else "no", str(v.live_orders)))
-    widths = [max(len(row[col]) for row in rows) for col in range(6)]
-    return [
-        "  ".join([*(row[c].ljust(widths[c]) for c in range(5)), row[5].rjust(widths[5])])
-        for row in rows
-    ]
+    return aligned(rows, right={5})
 
 
 def _credit(args: argparse.Namespace) -> int:

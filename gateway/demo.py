@@ -42,10 +42,10 @@ from engine.messages import (
 )
 from gateway import protocol as p
 from gateway.auth import load_key_pair
+from gateway.cli_output import amount, credit_table
 from gateway.client import AdminClient, Client, participant_keys
 from gateway.config import DEMO_ADMIN, DEMO_BROKERS, DEMO_MAKERS, SERVER_KEY, demo_config
 from gateway.server import Server, run_in_thread
-from risk.report import credit_table
 
 QUOTE_EVERY_S = 0.2
 ORDER_EVERY_S = (0.05, 0.3)
@@ -63,7 +63,7 @@ def _on_tick(price: float, tick: int) -> int:
 
 def _price(book: Book, price: int) -> str:
     """A price in minor units as the tape shows it: in major units, right-aligned."""
-    return f"{price / 10**book.instrument.minor_units:>14,.2f}"
+    return f"{amount(price, book.instrument.currency):>14}"
 
 
 def best_prices(book: Book) -> str:

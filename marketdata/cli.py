@@ -23,7 +23,7 @@ from engine.instruments import Instrument
 from marketdata.chart import draw, record
 from marketdata.client import ClientCurve, FeedClient
 from marketdata.messages import CHANNELS
-from marketdata.ticker import format_price, run_json, run_ticker
+from marketdata.ticker import aligned, format_price, run_json, run_ticker
 
 DEFAULT_PUB = "tcp://127.0.0.1:5556"
 DEFAULT_SNAPSHOT = "tcp://127.0.0.1:5557"
@@ -130,9 +130,7 @@ def instruments_table(instruments: list[Instrument]) -> list[str]:
         rows.append((i.instrument_id, i.kind, i.ip_type, i.right, ",".join(i.territory), term,
                      i.currency, str(i.tick_size), str(i.lot_size),
                      format_price(i.reference_price, i.minor_units), i.regime))
-    widths = [max(len(row[col]) for row in rows) for col in range(len(rows[0]))]
-    return ["  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip()
-            for row in rows]
+    return aligned(rows)
 
 
 def run_chart(args: argparse.Namespace) -> int:

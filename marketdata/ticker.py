@@ -1,7 +1,7 @@
 """``ipx feed``: a live terminal ticker, or the feed as JSON lines.
 
 Public functions: :func:`render`, :func:`run_ticker`, :func:`run_json`, :func:`to_json`,
-:func:`format_price`.
+:func:`format_price`, :func:`aligned`.
 
 One row per instrument: phase, best bid and offer with quantities, last trade, change from
 the reference price, the day's volume and VWAP, and the indicative auction price and volume
@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Container, Sequence
 from typing import TextIO
 
 import msgspec
@@ -84,13 +84,25 @@ def _row(view: InstrumentView, info: InstrumentInfo | None) -> list[str]:
 def render(views: Sequence[InstrumentView], infos: dict[str, InstrumentInfo]) -> str:
     """The ticker table as text: a header, then one aligned row per instrument."""
     rows = [list(COLUMNS)] + [_row(v, infos.get(v.instrument)) for v in views]
-    widths = [max(len(r[i]) for r in rows) for i in range(len(COLUMNS))]
-    lines = [
-        "  ".join(cell.ljust(w) if i < 2 else cell.rjust(w)
-                  for i, (cell, w) in enumerate(zip(row, widths, strict=True)))
+    return "\n".join(aligned(rows, right=range(2, len(COLUMNS)))) + "\n"
+
+
+def aligned(rows: Sequence[Sequence[str]], right: Container[int] = ()) -> list[str]:
+    """Text columns two spaces apart, each as wide as its widest cell; the columns in
+    ``right`` flush right (numbers), the others left. Every command's table uses this.
+
+    >>> print("\\n".join(aligned([("name", "qty"), ("ULR-5GSEP-26", "10")], right={1})))
+    name          qty
+    ULR-5GSEP-26   10
+    """
+    widths = [max(len(row[col]) for row in rows) for col in range(len(rows[0]))]
+    return [
+        "  ".join(
+            cell.rjust(width) if col in right else cell.ljust(width)
+            for col, (cell, width) in enumerate(zip(row, widths, strict=True))
+        ).rstrip()
         for row in rows
     ]
-    return "\n".join(lines) + "\n"
 
 
 def run_ticker(

@@ -1,8 +1,8 @@
 """What an operator reads of the credit state: each participant's line and each guarantor.
 
 Public types: :class:`LineView`, :class:`GuarantorView`, :class:`PositionView`; functions
-:func:`credit_views`, :func:`line_view`, :func:`positions_view`, :func:`credit_table`,
-:func:`positions_table`.
+:func:`credit_views`, :func:`line_view`, :func:`positions_view`. As text:
+:func:`gateway.cli_output.credit_table` and :func:`~gateway.cli_output.positions_table`.
 
 The admin port answers ``CreditQuery`` with these (``ipx admin credit``), between commands,
 so a risk desk sees how much of every line and guarantee is used without waiting for an
@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import msgspec
 
-from engine.instruments import CURRENCY_MINOR_UNITS
 from risk.credit import Account, Guarantor
 from risk.engine import RiskEngine
 
@@ -128,87 +127,3 @@ def _guarantor(guarantor: Guarantor) -> GuarantorView:
         guarantor.used,
         guarantor.participants,
     )
-
-
-def credit_table(seq: int, lines: list[LineView], guarantors: list[GuarantorView]) -> list[str]:
-    """Lines and guarantors as aligned text after command ``seq``, amounts in major units.
-
-    >>> line = LineView("BRK-A", "CNY", 500_000_00, 125_500_00, 2510, False, [("BANK", 6000)])
-    >>> bank = GuarantorView("BANK", "Bank of Hainan", "bank", "CNY", 900_000_00, 75_300_00,
-    ...                      ["BRK-A"])
-    >>> print("\\n".join(credit_table(42, [line], [bank])))
-    credit after seq 42
-    participant  ccy       limit        used   used%  killed  backers
-    BRK-A        CNY  500,000.00  125,500.00  25.10%  no      BANK 60%
-    guarantor    ccy    capacity        used   used%  kind    lines
-    BANK         CNY  900,000.00   75,300.00   8.37%  bank    BRK-A
-    """
-
-    def share(used: int, of: int) -> str:
-        return f"{used * 100 / of:.2f}%" if of else "-"
-
-    line_rows = [
-        (v.participant, v.currency, _money(v.limit, v.currency), _money(v.used, v.currency),
-         share(v.used, v.limit), "yes" if v.killed else "no",
-         ", ".join(f"{g} {bp / 100:g}%" for g, bp in v.backers) or "-")
-        for v in lines
-    ]
-    guarantor_rows = [
-        (g.guarantor, g.currency, _money(g.capacity, g.currency), _money(g.used, g.currency),
-         share(g.used, g.capacity), g.kind, ", ".join(g.participants) or "-")
-        for g in guarantors
-    ]
-    heads = [
-        ("participant", "ccy", "limit", "used", "used%", "killed", "backers"),
-        ("guarantor", "ccy", "capacity", "used", "used%", "kind", "lines"),
-    ]
-    every = heads + line_rows + guarantor_rows
-    widths = [max(len(row[col]) for row in every) for col in range(6)]
-
-    def row(values: tuple) -> str:
-        name, ccy, total, used, pct, flag, names = values
-        cells = [
-            name.ljust(widths[0]), ccy.ljust(widths[1]), total.rjust(widths[2]),
-            used.rjust(widths[3]), pct.rjust(widths[4]), flag.ljust(widths[5]), names,
-        ]
-        return "  ".join(cells)
-
-    return [
-        f"credit after seq {seq}",
-        row(heads[0]), *map(row, line_rows), row(heads[1]), *map(row, guarantor_rows),
-    ]
-
-
-def positions_table(positions: list[PositionView]) -> list[str]:
-    """Positions as aligned text, cash in major units: what is owed (a negative payable is
-    owed to the participant), and what is held.
-
-    >>> rows = [PositionView("ULR-A", "CNY", 10, 1_255_000, 0, 0, 0),
-    ...         PositionView("RPU-B", "HKD", -2, -9_600, 4_800, 1, 0)]
-    >>> print("\\n".join(positions_table(rows)))
-    instrument  ccy  qty  net payable  reserved  working buy/sell
-    ULR-A       CNY   10    12,550.00      0.00  0/0
-    RPU-B       HKD   -2       -96.00     48.00  1/0
-    """
-    rows = [("instrument", "ccy", "qty", "net payable", "reserved", "working buy/sell")]
-    rows += [
-        (v.instrument, v.currency, str(v.qty), _money(v.net, v.currency),
-         _money(v.reserved, v.currency), f"{v.working_buy}/{v.working_sell}")
-        for v in positions
-    ]
-    widths = [max(len(row[col]) for row in rows) for col in range(5)]
-    return [
-        "  ".join([
-            row[0].ljust(widths[0]), row[1].ljust(widths[1]), row[2].rjust(widths[2]),
-            row[3].rjust(widths[3]), row[4].rjust(widths[4]), row[5],
-        ])
-        for row in rows
-    ]
-
-
-def _money(amount: int, currency: str) -> str:
-    """Minor units as a major-unit amount with separators, exactly (integers, no float)."""
-    digits = CURRENCY_MINOR_UNITS.get(currency, 2)
-    whole, fraction = divmod(abs(amount), 10**digits)
-    sign = "-" if amount < 0 else ""
-    return f"{sign}{whole:,}.{fraction:0{digits}d}" if digits else f"{sign}{whole:,}"

@@ -5,11 +5,11 @@ import doctest
 
 import pytest
 
-from gateway import admin_cli, cli, codec, mmp, participants
+from gateway import admin_cli, cli, cli_output, codec, mmp, participants
 from marketdata import ticker
 
 
-@pytest.mark.parametrize("module", [admin_cli, cli, codec, mmp, participants, ticker])
+@pytest.mark.parametrize("module", [admin_cli, cli, cli_output, codec, mmp, participants, ticker])
 def test_doctests(module: object) -> None:
     result = doctest.testmod(module, raise_on_error=False)  # type: ignore[arg-type]
     assert result.attempted > 0
