@@ -25,6 +25,7 @@ from pathlib import Path
 import msgspec
 
 from engine.messages import OrderType, Side, StpMode, TimeInForce
+from gateway import protocol as p
 from gateway.admin_cli import add_admin_subcommand
 from gateway.cli_output import key_dir, show
 from marketdata.cli import add_subcommands as add_feed_subcommands
@@ -266,6 +267,11 @@ def expiry_ns(text: str) -> int:
     return (when - EPOCH) // dt.timedelta(microseconds=1) * 1_000
 
 
+def _answer(kind: type, request_id: int):
+    """The last response a query waits for: its report of ``kind`` naming ``request_id``."""
+    return lambda msg: type(msg) is kind and msg.request_id == request_id
+
+
 def _order(args: argparse.Namespace) -> int:
     client = _client(args)
     action = args.action
@@ -290,45 +296,30 @@ def _order(args: argparse.Namespace) -> int:
     elif action == "amend":
         client.amend(args.cl_ord_id, args.qty, args.price)
     elif action == "credit":
-        from gateway.protocol import CreditStatusReport
-
         request_id = client.credit_status()
-        return _finish(
-            client,
-            args.wait,
-            lambda msg: type(msg) is CreditStatusReport and msg.request_id == request_id,
-        )
+        return _finish(client, args.wait, _answer(p.CreditStatusReport, request_id))
     elif action == "open":
-        from gateway.protocol import MassStatusReport
-
         side = {"both": 0, "buy": Side.BUY, "sell": Side.SELL}[args.side]
         request_id = client.mass_status(args.instrument, side)
-        return _finish(
-            client,
-            args.wait,
-            lambda msg: type(msg) is MassStatusReport and msg.request_id == request_id,
-        )
+        return _finish(client, args.wait, _answer(p.MassStatusReport, request_id))
     else:
-        from gateway.protocol import ExecType, ExecutionReport
-
         client.status(args.cl_ord_id)
+        status = p.ExecType.ORDER_STATUS
         return _finish(
             client,
             args.wait,
-            lambda msg: type(msg) is ExecutionReport and msg.exec_type == ExecType.ORDER_STATUS,
+            lambda msg: type(msg) is p.ExecutionReport and msg.exec_type == status,
         )
     return _finish(client, args.wait)
 
 
 def _quote(args: argparse.Namespace) -> int:
-    from gateway.protocol import QuoteEntry
-
     values = args.entries
     if len(values) % 5:
         raise SystemExit("quote entries come in fives: INSTRUMENT BID BID_QTY ASK ASK_QTY")
     try:
         entries = [
-            QuoteEntry(values[i], *(int(v) for v in values[i + 1 : i + 5]))
+            p.QuoteEntry(values[i], *(int(v) for v in values[i + 1 : i + 5]))
             for i in range(0, len(values), 5)
         ]
     except ValueError as error:
