@@ -56,11 +56,16 @@ def _still_trades(harness, buyer="BOB", seller="CAROL") -> None:
         (_mp([3, 1, INSTRUMENT, 1, p.MAX_QTY + 1, 4800]), Reason.VALUE_OUT_OF_RANGE),
         (b"\x93" + b"\x00" * 20_000, Reason.OVERSIZED),
         (b"", Reason.MALFORMED),
+        (_mp([10, 1, INSTRUMENT, 3]), Reason.VALUE_OUT_OF_RANGE),
+        (_mp([10, 0]), Reason.VALUE_OUT_OF_RANGE),
+        (_mp([11, "one"]), Reason.MALFORMED),
+        (_mp([7, 1, [], "yes"]), Reason.MALFORMED),
     ],
     ids=[
         "garbage", "truncated", "wrong-type", "map-not-array", "unknown-tag", "negative-qty",
         "id-too-big", "bad-enum", "symbol-too-long", "u64-price", "qty-too-big", "oversized",
-        "empty",
+        "empty", "mass-status-bad-side", "mass-status-zero-id", "credit-status-str-id",
+        "quote-mmp-reset-not-bool",
     ],
 )
 def test_bad_frame_when_logged_on_then_business_reject_and_session_survives(
@@ -150,3 +155,27 @@ def test_fuzz_when_thousands_of_random_frames_then_server_survives_and_still_tra
     harness.admin().request(MassCancel("ALICE"))  # clear whatever valid orders got through
     _still_trades(harness)
     assert harness.server.ready.is_set()
+
+
+@pytest.mark.parametrize(
+    ("frame", "reason"),
+    [
+        (b"\xc1 not msgpack", Reason.MALFORMED),
+        (_mp([42, 5, 17]), Reason.MALFORMED),  # CreditQuery naming a participant by number
+        (_mp([44, 5, "yes"]), Reason.MALFORMED),  # Watch with a string for on
+        (_mp([49, 5, ""]), Reason.VALUE_OUT_OF_RANGE),  # EndSessions naming nobody
+        (_mp([47, 5, "X" * 65]), Reason.VALUE_OUT_OF_RANGE),
+        (_mp([43, 5, 0, [], []]), Reason.UNKNOWN_MESSAGE),  # a reply sent as a request
+    ],
+    ids=["garbage", "credit-int-name", "watch-str-flag", "end-sessions-empty",
+         "sessions-name-too-long", "reply-as-request"],
+)
+def test_bad_admin_frame_then_ack_with_reason_and_port_keeps_answering(harness, frame, reason):
+    from gateway.codec import decode_admin_reply
+
+    admin = harness.admin()
+    admin.sock.send(frame)
+    assert admin.sock.poll(3000)
+    refused = decode_admin_reply(admin.sock.recv())
+    assert (type(refused), refused.reason) == (p.AdminAck, reason)
+    assert admin.sessions().reason == Reason.NONE  # the port, and the server, carry on
